@@ -1,0 +1,264 @@
+//! `PlayClient`: the Play Developer API calls playbill makes, authenticated, with truncated
+//! exponential backoff and full jitter on 429, 5xx and network errors (honouring
+//! `Retry-After`), and one token refresh on 401.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use serde::de::DeserializeOwned;
+
+use crate::methods::{self, Method};
+use crate::wire::{
+    ProductPurchase, ProductPurchaseV2, ProductPurchasesAcknowledgeRequest, SubscriptionPurchaseV2,
+    SubscriptionPurchasesAcknowledgeRequest,
+};
+use crate::{GoogleError, TokenSource};
+
+/// How hard to try before giving up on a retryable failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included.
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(32),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt `attempt + 1` (0-based): full jitter over an exponential cap,
+    /// and never shorter than what Google asked for (capped at `max_backoff`).
+    pub fn delay(&self, attempt: u32, asked: Option<Duration>) -> Duration {
+        let cap = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_backoff);
+        let jittered = rand::rng().random_range(Duration::ZERO..=cap);
+        match asked {
+            Some(asked) => jittered.max(asked.min(self.max_backoff)),
+            None => jittered,
+        }
+    }
+}
+
+/// A Google answer together with its raw JSON, which playbill stores for audit and replay.
+#[derive(Debug, Clone)]
+pub struct WithRaw<T> {
+    pub value: T,
+    pub raw: serde_json::Value,
+}
+
+/// Client for the billing part of androidpublisher v3.
+#[derive(Clone)]
+pub struct PlayClient {
+    http: reqwest::Client,
+    base_url: String,
+    auth: Arc<TokenSource>,
+    retry: RetryPolicy,
+}
+
+impl PlayClient {
+    /// `base_url` is the API's root URL (`https://androidpublisher.googleapis.com/` in
+    /// production); method paths are appended to it.
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        auth: Arc<TokenSource>,
+        retry: RetryPolicy,
+    ) -> Self {
+        let mut base_url = base_url.to_owned();
+        if !base_url.ends_with('/') {
+            base_url.push('/');
+        }
+        Self {
+            http,
+            base_url,
+            auth,
+            retry,
+        }
+    }
+
+    /// `androidpublisher.purchases.productsv2.getproductpurchasev2`
+    pub async fn get_product_v2(
+        &self,
+        package: &str,
+        token: &str,
+    ) -> Result<WithRaw<ProductPurchaseV2>, GoogleError> {
+        let path = methods::PRODUCTSV2_GET.path(&[("packageName", package), ("token", token)]);
+        self.read(&methods::PRODUCTSV2_GET, &path).await
+    }
+
+    /// `androidpublisher.purchases.subscriptionsv2.get`
+    pub async fn get_subscription_v2(
+        &self,
+        package: &str,
+        token: &str,
+    ) -> Result<WithRaw<SubscriptionPurchaseV2>, GoogleError> {
+        let path = methods::SUBSCRIPTIONSV2_GET.path(&[("packageName", package), ("token", token)]);
+        self.read(&methods::SUBSCRIPTIONSV2_GET, &path).await
+    }
+
+    /// `androidpublisher.purchases.products.get` (v1; productsv2 is preferred).
+    pub async fn get_product(
+        &self,
+        package: &str,
+        product_id: &str,
+        token: &str,
+    ) -> Result<WithRaw<ProductPurchase>, GoogleError> {
+        let path = methods::PRODUCTS_GET.path(&[
+            ("packageName", package),
+            ("productId", product_id),
+            ("token", token),
+        ]);
+        self.read(&methods::PRODUCTS_GET, &path).await
+    }
+
+    /// `androidpublisher.purchases.products.acknowledge`
+    pub async fn acknowledge_product(
+        &self,
+        package: &str,
+        product_id: &str,
+        token: &str,
+    ) -> Result<(), GoogleError> {
+        let m = methods::PRODUCTS_ACKNOWLEDGE;
+        let path = m.path(&[
+            ("packageName", package),
+            ("productId", product_id),
+            ("token", token),
+        ]);
+        let body =
+            serde_json::to_value(ProductPurchasesAcknowledgeRequest::default()).unwrap_or_default();
+        self.call(&m, &path, Some(body)).await.map(|_| ())
+    }
+
+    /// `androidpublisher.purchases.products.consume`
+    pub async fn consume_product(
+        &self,
+        package: &str,
+        product_id: &str,
+        token: &str,
+    ) -> Result<(), GoogleError> {
+        let m = methods::PRODUCTS_CONSUME;
+        let path = m.path(&[
+            ("packageName", package),
+            ("productId", product_id),
+            ("token", token),
+        ]);
+        self.call(&m, &path, None).await.map(|_| ())
+    }
+
+    /// `androidpublisher.purchases.subscriptions.acknowledge` — still the way to acknowledge
+    /// a subscription; `subscription_id` is the line item's product id.
+    pub async fn acknowledge_subscription(
+        &self,
+        package: &str,
+        subscription_id: &str,
+        token: &str,
+    ) -> Result<(), GoogleError> {
+        let m = methods::SUBSCRIPTIONS_ACKNOWLEDGE;
+        let path = m.path(&[
+            ("packageName", package),
+            ("subscriptionId", subscription_id),
+            ("token", token),
+        ]);
+        let body = serde_json::to_value(SubscriptionPurchasesAcknowledgeRequest::default())
+            .unwrap_or_default();
+        self.call(&m, &path, Some(body)).await.map(|_| ())
+    }
+
+    async fn read<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        path: &str,
+    ) -> Result<WithRaw<T>, GoogleError> {
+        let bytes = self.call(method, path, None).await?;
+        let raw: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| GoogleError::Decode(format!("{}: {e}", method.id)))?;
+        let value = serde_json::from_value(raw.clone())
+            .map_err(|e| GoogleError::Decode(format!("{}: {e}", method.id)))?;
+        Ok(WithRaw { value, raw })
+    }
+
+    /// One logical call: retries what is retryable, refreshes the token once on 401.
+    async fn call(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Vec<u8>, GoogleError> {
+        let url = format!("{}{}", self.base_url, path);
+        let mut refreshed = false;
+        let mut attempt = 0;
+        loop {
+            let result = self.attempt(method, &url, body.as_ref()).await;
+            let err = match result {
+                Ok(bytes) => return Ok(bytes),
+                Err(GoogleError::Unauthenticated { .. }) if !refreshed => {
+                    refreshed = true;
+                    self.auth.invalidate().await;
+                    continue;
+                }
+                Err(e) => e,
+            };
+            attempt += 1;
+            if !err.is_retryable() || attempt >= self.retry.max_attempts {
+                return Err(err);
+            }
+            let delay = self.retry.delay(attempt - 1, err.retry_after());
+            tracing::warn!(method = method.id, attempt, ?delay, error = %err, "retrying Google call");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Vec<u8>, GoogleError> {
+        let token = self.auth.token().await?;
+        let mut req = match method.http_method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url),
+        }
+        .bearer_auth(token);
+        req = match body {
+            Some(b) => req.json(b),
+            None => req.header(reqwest::header::CONTENT_LENGTH, "0"),
+        };
+        let resp = req.send().await.map_err(|e| GoogleError::Unavailable {
+            retry_after: None,
+            message: format!("{} failed: {}", method.id, describe(e)),
+        })?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = resp.bytes().await.map_err(|e| GoogleError::Unavailable {
+            retry_after: None,
+            message: format!("{} body: {}", method.id, describe(e)),
+        })?;
+        if (200..300).contains(&status) {
+            Ok(bytes.to_vec())
+        } else {
+            Err(GoogleError::from_status(status, &bytes, retry_after))
+        }
+    }
+}
+
+/// reqwest errors print the URL, which contains the purchase token: drop it.
+fn describe(e: reqwest::Error) -> String {
+    e.without_url().to_string()
+}

@@ -1,0 +1,87 @@
+//! Entitlements: written with their purchase, read per user.
+
+use playbill_core::{Entitlement, EntitlementState, ProductId, PurchaseRecord, Source};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::{flag, new_id};
+use crate::{Store, StoreError};
+
+pub(crate) async fn upsert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    owner: &PurchaseRecord,
+    purchase_id: &str,
+    e: &Entitlement,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO entitlements (entitlement_id, package_name, user_id, name, product_id,
+           source, purchase_id, state, expires_at, auto_renewing, quantity, test_purchase,
+           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+         ON CONFLICT (purchase_id, name, product_id) DO UPDATE SET
+           state = excluded.state, expires_at = excluded.expires_at,
+           auto_renewing = excluded.auto_renewing, quantity = excluded.quantity,
+           test_purchase = excluded.test_purchase, updated_at = excluded.updated_at",
+    )
+    .bind(new_id())
+    .bind(owner.package.as_str())
+    .bind(owner.user_id.as_str())
+    .bind(&e.name)
+    .bind(e.product_id.as_str())
+    .bind(e.source.as_str())
+    .bind(purchase_id)
+    .bind(e.state.as_str())
+    .bind(e.expires_at)
+    .bind(flag(e.auto_renewing))
+    .bind(e.quantity)
+    .bind(flag(e.test_purchase))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The user's entitlements that give access at `now`: active and not past their expiry.
+    pub async fn active_entitlements(
+        &self,
+        package: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<Entitlement>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, product_id, source, state, expires_at, auto_renewing, quantity,
+                    test_purchase
+             FROM entitlements
+             WHERE package_name = $1 AND user_id = $2 AND state = 'active'
+               AND (expires_at IS NULL OR expires_at > $3)
+             ORDER BY name, product_id, entitlement_id",
+        )
+        .bind(package)
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entitlement_from_row).collect()
+    }
+}
+
+fn entitlement_from_row(row: &AnyRow) -> Result<Entitlement, StoreError> {
+    let source: String = row.try_get("source")?;
+    let state: String = row.try_get("state")?;
+    let product: String = row.try_get("product_id")?;
+    Ok(Entitlement {
+        name: row.try_get("name")?,
+        product_id: ProductId::parse(product)
+            .map_err(|e| StoreError::Corrupt(format!("entitlement product_id: {e}")))?,
+        source: Source::parse(&source)
+            .ok_or_else(|| StoreError::Corrupt(format!("entitlement source {source:?}")))?,
+        state: EntitlementState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("entitlement state {state:?}")))?,
+        expires_at: row.try_get("expires_at")?,
+        auto_renewing: row.try_get::<i64, _>("auto_renewing")? != 0,
+        quantity: row.try_get("quantity")?,
+        test_purchase: row.try_get::<i64, _>("test_purchase")? != 0,
+    })
+}

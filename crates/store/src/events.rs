@@ -1,0 +1,120 @@
+//! The append-only event history of purchase tokens. Failed verifications leave an event
+//! and nothing else, so support can see every attempt made with a token.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::new_id;
+use crate::{Store, StoreError};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A verification bound the token and stored Google's state.
+    Verified,
+    /// A verification was refused (by Google or by our rules); nothing else was stored.
+    VerificationFailed,
+    Acknowledged,
+    AcknowledgeFailed,
+    Consumed,
+    ConsumeFailed,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Verified => "verified",
+            EventKind::VerificationFailed => "verification_failed",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::AcknowledgeFailed => "acknowledge_failed",
+            EventKind::Consumed => "consumed",
+            EventKind::ConsumeFailed => "consume_failed",
+        }
+    }
+}
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub package: String,
+    pub token: String,
+    pub user_id: Option<String>,
+    pub detail: serde_json::Value,
+    pub at: i64,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub event_id: String,
+    pub kind: String,
+    pub purchase_id: Option<String>,
+    pub user_id: Option<String>,
+    pub detail: serde_json::Value,
+    pub created_at: i64,
+}
+
+pub(crate) async fn insert<'c, E>(
+    exec: E,
+    event: &NewEvent,
+    purchase_id: Option<&str>,
+) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO purchase_events
+           (event_id, package_name, purchase_token, purchase_id, user_id, kind, detail, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(&event.package)
+    .bind(&event.token)
+    .bind(purchase_id)
+    .bind(event.user_id.as_deref())
+    .bind(event.kind.as_str())
+    .bind(event.detail.to_string())
+    .bind(event.at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Appends one event that belongs to no stored purchase (e.g. a refused verification).
+    pub async fn append_event(&self, event: &NewEvent) -> Result<(), StoreError> {
+        insert(&self.pool, event, None).await
+    }
+
+    /// A token's history, oldest first.
+    pub async fn events_for_token(
+        &self,
+        package: &str,
+        token: &str,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT event_id, kind, purchase_id, user_id, detail, created_at
+             FROM purchase_events WHERE package_name = $1 AND purchase_token = $2
+             ORDER BY event_id",
+        )
+        .bind(package)
+        .bind(token)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
+
+fn event_from_row(row: &AnyRow) -> Result<StoredEvent, StoreError> {
+    let detail: String = row.try_get("detail")?;
+    Ok(StoredEvent {
+        event_id: row.try_get("event_id")?,
+        kind: row.try_get("kind")?,
+        purchase_id: row.try_get("purchase_id")?,
+        user_id: row.try_get("user_id")?,
+        detail: serde_json::from_str(&detail)
+            .map_err(|e| StoreError::Corrupt(format!("event detail: {e}")))?,
+        created_at: row.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,20 @@
+//! playbill's persistence. One set of portable migrations and queries that runs on SQLite
+//! (the embedded default: a file, WAL) and PostgreSQL (production, shared by many
+//! instances), through sqlx's `Any` driver. Every store test runs on both.
+//!
+//! - [`Store`]: connect, migrate, and one module per aggregate with all its SQL:
+//!   [`purchases`], [`entitlements`], [`events`].
+//! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
+//!   the server, not the store, decides what HTTP status each becomes.
+
+mod db;
+pub mod entitlements;
+mod error;
+pub mod events;
+pub mod purchases;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use events::{EventKind, NewEvent, StoredEvent};

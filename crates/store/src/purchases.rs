@@ -1,0 +1,175 @@
+//! Purchases: one row per token, bound to one user for life. Saving a verification writes
+//! the user, the purchase, its entitlements and its events in one transaction.
+
+use playbill_core::{
+    Entitlement, PackageName, ProductId, ProductKind, PurchaseRecord, PurchaseState, PurchaseToken,
+    UserId,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::{flag, new_id};
+use crate::events::{self, NewEvent};
+use crate::{Store, StoreError};
+
+/// Everything one verification (or its follow-up) writes, atomically.
+#[derive(Debug)]
+pub struct SavePurchase<'a> {
+    pub record: &'a PurchaseRecord,
+    pub entitlements: &'a [Entitlement],
+    /// Google's answer, verbatim.
+    pub google_raw: &'a serde_json::Value,
+    pub events: &'a [NewEvent],
+    /// `true` when no row existed when the decision was made: the insert must create it,
+    /// and a concurrent insert for the same token is a [`StoreError::Conflict`].
+    /// `false`: the row must exist and still belong to `record.user_id`.
+    pub is_new: bool,
+    pub now: i64,
+}
+
+const PURCHASE_COLUMNS: &str = "purchase_id, package_name, purchase_token, kind, user_id, \
+    product_id, state, acknowledged, consumed, quantity, order_id, linked_purchase_token, \
+    expires_at, auto_renewing, test_purchase, started_at";
+
+impl Store {
+    /// The stored purchase for a token, if any.
+    pub async fn find_purchase(
+        &self,
+        package: &str,
+        token: &str,
+    ) -> Result<Option<PurchaseRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {PURCHASE_COLUMNS} FROM purchases WHERE package_name = $1 AND purchase_token = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(package)
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(purchase_from_row).transpose()
+    }
+
+    /// Writes a verification's outcome; returns the purchase id.
+    pub async fn save_purchase(&self, s: SavePurchase<'_>) -> Result<String, StoreError> {
+        let r = s.record;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (package_name, user_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (package_name, user_id) DO NOTHING",
+        )
+        .bind(r.package.as_str())
+        .bind(r.user_id.as_str())
+        .bind(s.now)
+        .execute(&mut *tx)
+        .await?;
+
+        let raw = s.google_raw.to_string();
+        let purchase_id = if s.is_new {
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO purchases (purchase_id, package_name, purchase_token, kind, user_id,
+                   product_id, state, acknowledged, consumed, quantity, order_id,
+                   linked_purchase_token, expires_at, auto_renewing, test_purchase, started_at,
+                   google_raw, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                   $17, $18, $18)",
+            )
+            .bind(&id)
+            .bind(r.package.as_str())
+            .bind(r.token.as_str())
+            .bind(r.kind.as_str())
+            .bind(r.user_id.as_str())
+            .bind(r.product_id.as_str())
+            .bind(r.state.as_str())
+            .bind(flag(r.acknowledged))
+            .bind(flag(r.consumed))
+            .bind(r.quantity)
+            .bind(r.order_id.as_deref())
+            .bind(r.linked_purchase_token.as_ref().map(PurchaseToken::as_str))
+            .bind(r.expires_at)
+            .bind(flag(r.auto_renewing))
+            .bind(flag(r.test_purchase))
+            .bind(r.started_at)
+            .bind(&raw)
+            .bind(s.now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                // SQLite does not name the constraint; there is only one unique key here
+                // besides the primary key, which is a fresh UUID.
+                StoreError::Conflict(_) => StoreError::Conflict("purchases_token_unique".into()),
+                other => other,
+            })?;
+            id
+        } else {
+            let row = sqlx::query(
+                "UPDATE purchases SET state = $1, acknowledged = $2, consumed = $3,
+                   quantity = $4, order_id = $5, linked_purchase_token = $6, expires_at = $7,
+                   auto_renewing = $8, test_purchase = $9, started_at = $10, google_raw = $11,
+                   updated_at = $12
+                 WHERE package_name = $13 AND purchase_token = $14 AND user_id = $15
+                 RETURNING purchase_id",
+            )
+            .bind(r.state.as_str())
+            .bind(flag(r.acknowledged))
+            .bind(flag(r.consumed))
+            .bind(r.quantity)
+            .bind(r.order_id.as_deref())
+            .bind(r.linked_purchase_token.as_ref().map(PurchaseToken::as_str))
+            .bind(r.expires_at)
+            .bind(flag(r.auto_renewing))
+            .bind(flag(r.test_purchase))
+            .bind(r.started_at)
+            .bind(&raw)
+            .bind(s.now)
+            .bind(r.package.as_str())
+            .bind(r.token.as_str())
+            .bind(r.user_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                Some(row) => row.try_get::<String, _>("purchase_id")?,
+                None => return Err(StoreError::Conflict("purchases_owner".into())),
+            }
+        };
+
+        for e in s.entitlements {
+            crate::entitlements::upsert(&mut tx, r, &purchase_id, e, s.now).await?;
+        }
+        for event in s.events {
+            events::insert(&mut *tx, event, Some(&purchase_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(purchase_id)
+    }
+}
+
+fn purchase_from_row(row: &AnyRow) -> Result<PurchaseRecord, StoreError> {
+    let corrupt =
+        |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
+    let text = |col: &str| row.try_get::<String, _>(col);
+    let kind = text("kind")?;
+    Ok(PurchaseRecord {
+        package: PackageName::parse(text("package_name")?)
+            .map_err(|e| corrupt("package_name", &e))?,
+        token: PurchaseToken::parse(text("purchase_token")?)
+            .map_err(|e| corrupt("purchase_token", &e))?,
+        kind: ProductKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        user_id: UserId::parse(text("user_id")?).map_err(|e| corrupt("user_id", &e))?,
+        product_id: ProductId::parse(text("product_id")?).map_err(|e| corrupt("product_id", &e))?,
+        state: PurchaseState::parse(&text("state")?),
+        acknowledged: row.try_get::<i64, _>("acknowledged")? != 0,
+        consumed: row.try_get::<i64, _>("consumed")? != 0,
+        quantity: row.try_get("quantity")?,
+        order_id: row.try_get("order_id")?,
+        linked_purchase_token: row
+            .try_get::<Option<String>, _>("linked_purchase_token")?
+            .map(PurchaseToken::parse)
+            .transpose()
+            .map_err(|e| corrupt("linked_purchase_token", &e))?,
+        expires_at: row.try_get("expires_at")?,
+        auto_renewing: row.try_get::<i64, _>("auto_renewing")? != 0,
+        test_purchase: row.try_get::<i64, _>("test_purchase")? != 0,
+        started_at: row.try_get("started_at")?,
+    })
+}

@@ -1,0 +1,246 @@
+//! Store behaviour, each test on SQLite and on PostgreSQL (its own database each).
+
+use playbill_core::{
+    Entitlement, EntitlementState, PackageName, ProductId, ProductKind, PurchaseRecord,
+    PurchaseState, PurchaseToken, Source, UserId,
+};
+use playbill_store::purchases::SavePurchase;
+use playbill_store::testing::TestDb;
+use playbill_store::{EventKind, NewEvent, StoreError, both_backends};
+use serde_json::json;
+
+const NOW: i64 = 1_800_000_000_000;
+
+fn record(user: &str, token: &str) -> PurchaseRecord {
+    PurchaseRecord {
+        package: PackageName::parse("com.example").unwrap(),
+        token: PurchaseToken::parse(token).unwrap(),
+        kind: ProductKind::Subscription,
+        user_id: UserId::parse(user).unwrap(),
+        product_id: ProductId::parse("premium").unwrap(),
+        state: PurchaseState::Active,
+        acknowledged: false,
+        consumed: false,
+        quantity: 1,
+        order_id: Some("GPA.1".into()),
+        linked_purchase_token: Some(PurchaseToken::parse("older-token").unwrap()),
+        expires_at: Some(NOW + 1000),
+        auto_renewing: true,
+        test_purchase: true,
+        started_at: Some(NOW - 1000),
+    }
+}
+
+fn grant(name: &str, state: EntitlementState, expires_at: Option<i64>) -> Entitlement {
+    Entitlement {
+        name: name.into(),
+        product_id: ProductId::parse("premium").unwrap(),
+        source: Source::GooglePlay,
+        state,
+        expires_at,
+        auto_renewing: true,
+        quantity: 1,
+        test_purchase: true,
+    }
+}
+
+fn event(kind: EventKind, token: &str) -> NewEvent {
+    NewEvent {
+        kind,
+        package: "com.example".into(),
+        token: token.into(),
+        user_id: Some("u1".into()),
+        detail: json!({"why": "test"}),
+        at: NOW,
+    }
+}
+
+both_backends!(migrations_are_idempotent, |db: TestDb| async move {
+    let store = db.store().await;
+    store.migrate().await.expect("second migrate is a no-op");
+    store.ping().await.unwrap();
+    store.upsert_app("com.example", NOW).await.unwrap();
+    store.upsert_app("com.example", NOW).await.unwrap();
+});
+
+both_backends!(
+    purchase_round_trips_with_entitlements_and_events,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let r = record("u1", "tok-1");
+        let ents = [
+            grant("pro", EntitlementState::Active, Some(NOW + 1000)),
+            grant("old", EntitlementState::Active, Some(NOW - 1)),
+            grant("gone", EntitlementState::Inactive, Some(NOW + 1000)),
+        ];
+        let raw = json!({"subscriptionState": "SUBSCRIPTION_STATE_ACTIVE"});
+        let id = store
+            .save_purchase(SavePurchase {
+                record: &r,
+                entitlements: &ents,
+                google_raw: &raw,
+                events: &[event(EventKind::Verified, "tok-1")],
+                is_new: true,
+                now: NOW,
+            })
+            .await
+            .unwrap();
+        let back = store.find_purchase("com.example", "tok-1").await.unwrap();
+        assert_eq!(
+            back.as_ref(),
+            Some(&r),
+            "every field survives the round trip"
+        );
+
+        let active = store
+            .active_entitlements("com.example", "u1", NOW)
+            .await
+            .unwrap();
+        assert_eq!(
+            active,
+            vec![ents[0].clone()],
+            "expired and inactive rows are not active"
+        );
+        assert!(
+            store
+                .active_entitlements("com.example", "u2", NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Update: acknowledged, entitlement now inactive; upsert does not duplicate rows.
+        let mut r2 = r.clone();
+        r2.acknowledged = true;
+        r2.state = PurchaseState::Expired;
+        let id2 = store
+            .save_purchase(SavePurchase {
+                record: &r2,
+                entitlements: &[grant("pro", EntitlementState::Inactive, Some(NOW + 1000))],
+                google_raw: &raw,
+                events: &[event(EventKind::Acknowledged, "tok-1")],
+                is_new: false,
+                now: NOW + 1,
+            })
+            .await
+            .unwrap();
+        assert_eq!(id, id2);
+        assert_eq!(
+            store.find_purchase("com.example", "tok-1").await.unwrap(),
+            Some(r2)
+        );
+        assert!(
+            store
+                .active_entitlements("com.example", "u1", NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let events = store
+            .events_for_token("com.example", "tok-1")
+            .await
+            .unwrap();
+        let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["verified", "acknowledged"]);
+        assert!(
+            events
+                .iter()
+                .all(|e| e.purchase_id.as_deref() == Some(id.as_str()))
+        );
+        assert_eq!(events[0].detail, json!({"why": "test"}));
+    }
+);
+
+both_backends!(one_token_one_owner, |db: TestDb| async move {
+    let store = db.store().await;
+    let raw = json!({});
+    let save = |user: &'static str, is_new: bool| {
+        let store = store.clone();
+        let raw = raw.clone();
+        async move {
+            let r = record(user, "tok-shared");
+            store
+                .save_purchase(SavePurchase {
+                    record: &r,
+                    entitlements: &[],
+                    google_raw: &raw,
+                    events: &[],
+                    is_new,
+                    now: NOW,
+                })
+                .await
+        }
+    };
+    save("u1", true).await.unwrap();
+    assert!(
+        matches!(save("u2", true).await, Err(StoreError::Conflict(c)) if c == "purchases_token_unique")
+    );
+    assert!(
+        matches!(save("u2", false).await, Err(StoreError::Conflict(c)) if c == "purchases_owner")
+    );
+    let owner = store
+        .find_purchase("com.example", "tok-shared")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.user_id.as_str(), "u1", "the first owner is kept");
+});
+
+both_backends!(
+    concurrent_first_binds_have_one_winner,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = record(&format!("u{i}"), "tok-race");
+                store
+                    .save_purchase(SavePurchase {
+                        record: &r,
+                        entitlements: &[grant("pro", EntitlementState::Active, None)],
+                        google_raw: &json!({}),
+                        events: &[],
+                        is_new: true,
+                        now: NOW,
+                    })
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(ok, 1, "exactly one user wins the token");
+    }
+);
+
+both_backends!(
+    failed_attempts_leave_only_an_event,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        store
+            .append_event(&event(EventKind::VerificationFailed, "tok-bad"))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .find_purchase("com.example", "tok-bad")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let events = store
+            .events_for_token("com.example", "tok-bad")
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "verification_failed");
+        assert_eq!(events[0].purchase_id, None);
+    }
+);
