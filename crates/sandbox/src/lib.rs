@@ -1,1 +1,234 @@
-//! placeholder
+//! `playbill-sandbox`: a local Google for Play billing, so the whole flow can be tried and
+//! tested without a phone or a Google account.
+//!
+//! What it serves (one HTTP server, one base URL):
+//! - `POST /token`: the OAuth 2.0 token endpoint (JWT-bearer grant) for the service-account
+//!   key file it writes on start ([`keys`], [`oauth`]).
+//! - `/androidpublisher/v3/...`: the Play Developer API methods of this slice, per the
+//!   discovery document, with Google's error envelope ([`play`]).
+//! - `/sandbox/v1/...`: the control API — products, purchases, clock, faults, request log
+//!   ([`control`]).
+//!
+//! Not faked yet (later issues): lifecycle transitions beyond pending→paid and user cancel,
+//! RTDN over Pub/Sub, voided purchases, orders, catalog APIs, Cloud Storage reports, quotas.
+//! The sandbox shares no state with the server: they talk over HTTP only.
+
+pub mod control;
+pub mod error;
+pub mod keys;
+pub mod oauth;
+pub mod period;
+pub mod play;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+use crate::error::GoogleApiError;
+use crate::keys::{IssuedKey, write_key_file};
+use crate::state::{LoggedRequest, Shared, World};
+
+/// How to start a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Address to bind; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Where to write the service-account key file.
+    pub key_file: PathBuf,
+    /// GCP project id written into the key file (6+ characters, as Google requires).
+    pub project_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot create the service-account key: {0}")]
+    Key(String),
+    #[error("cannot write the key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready sandbox. Call [`Sandbox::run_until_stopped`] to serve.
+pub struct Sandbox {
+    listener: TcpListener,
+    shared: Shared,
+    base_url: String,
+    key_file: PathBuf,
+    client_email: String,
+}
+
+impl Sandbox {
+    /// Binds the listener, makes a key and writes the key file.
+    pub async fn bind(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| SandboxError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let base_url = format!("http://{addr}");
+        let client_email = format!("playbill@{}.iam.gserviceaccount.com", config.project_id);
+        let key = IssuedKey::generate(&client_email).map_err(SandboxError::Key)?;
+        write_key_file(
+            &config.key_file,
+            &key.key_file_json(&config.project_id, &base_url),
+        )
+        .map_err(|source| SandboxError::KeyFile {
+            path: config.key_file.clone(),
+            source,
+        })?;
+        let mut world = World::new(base_url.clone(), config.project_id.clone());
+        world.keys.insert(key.kid.clone(), key);
+        Ok(Self {
+            listener,
+            shared: Shared::new(world),
+            base_url,
+            key_file: config.key_file,
+            client_email,
+        })
+    }
+
+    /// `http://HOST:PORT`, the root URL of every API the sandbox serves.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn key_file(&self) -> &Path {
+        &self.key_file
+    }
+
+    pub fn client_email(&self) -> &str {
+        &self.client_email
+    }
+
+    /// Creates or replaces a product, as `POST /sandbox/v1/apps/{package}/products` does.
+    pub fn add_product(
+        &self,
+        package: &str,
+        product_id: &str,
+        kind: state::Kind,
+        billing_period: period::Period,
+    ) {
+        self.shared.lock().products.insert(
+            (package.to_owned(), product_id.to_owned()),
+            state::Product {
+                package_name: package.to_owned(),
+                product_id: product_id.to_owned(),
+                kind,
+                base_plan_id: "monthly".into(),
+                billing_period,
+            },
+        );
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, router(self.shared))
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// All routes: Google's (logged, fault-injectable) and the control API.
+pub fn router(shared: Shared) -> Router {
+    let ap = "/androidpublisher/v3/applications/{packageName}/purchases";
+    let google = Router::new()
+        .route("/token", post(oauth::token))
+        .route(
+            &format!("{ap}/products/{{productId}}/tokens/{{token}}"),
+            get(play::products_get).post(play::products_post),
+        )
+        .route(
+            &format!("{ap}/productsv2/tokens/{{token}}"),
+            get(play::productsv2_get),
+        )
+        .route(
+            &format!("{ap}/subscriptionsv2/tokens/{{token}}"),
+            get(play::subscriptionsv2_get),
+        )
+        .route(
+            &format!("{ap}/subscriptions/{{subscriptionId}}/tokens/{{token}}"),
+            post(play::subscriptions_post),
+        )
+        .layer(middleware::from_fn_with_state(shared.clone(), google_front));
+    let control = Router::new()
+        .route(
+            "/sandbox/v1/apps/{package}/products",
+            post(control::create_product).get(control::list_products),
+        )
+        .route(
+            "/sandbox/v1/apps/{package}/purchases",
+            post(control::create_purchase),
+        )
+        .route(
+            "/sandbox/v1/apps/{package}/purchases/{segment}",
+            post(control::purchase_action),
+        )
+        .route("/sandbox/v1/clock", get(control::get_clock))
+        .route("/sandbox/v1/clock:advance", post(control::advance_clock))
+        .route(
+            "/sandbox/v1/faults",
+            post(control::add_fault).delete(control::clear_faults),
+        )
+        .route("/sandbox/v1/requests", get(control::requests));
+    google
+        .merge(control)
+        .fallback(|| async {
+            GoogleApiError::new(StatusCode::NOT_FOUND, "notFound", "Method not found.")
+        })
+        .with_state(shared)
+}
+
+/// Google's front end: injected faults first, then the call, then the request log.
+async fn google_front(State(shared): State<Shared>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let fault = shared.lock().take_fault(&path);
+    let resp = match fault {
+        Some(f) => {
+            let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut e = GoogleApiError::new(
+                status,
+                if status.as_u16() == 429 {
+                    "rateLimitExceeded"
+                } else {
+                    "backendError"
+                },
+                format!("injected fault: HTTP {}", f.status),
+            );
+            e.retry_after = f.retry_after_seconds;
+            e.into_response()
+        }
+        None => next.run(req).await,
+    };
+    shared.lock().requests.push(LoggedRequest {
+        method,
+        path,
+        status: resp.status().as_u16(),
+    });
+    resp
+}

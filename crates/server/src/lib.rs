@@ -1,1 +1,20 @@
-//! placeholder
+//! `playbill-server`: the HTTP API an app's backend and clients talk to.
+//!
+//! - [`config`]: settings from TOML + `PLAYBILL_*` environment, validated.
+//! - [`startup`]: [`Application::build`] binds and wires everything; `run_until_stopped`.
+//! - [`routes`]: one module per resource; handlers stay thin.
+//! - [`verification`]: the verify flow — Google → core decision → store → acknowledge.
+//! - [`error`]: [`ApiError`], the only place HTTP statuses are chosen.
+//! - [`auth`]: API-key extractor.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod verification;
+
+pub use config::Settings;
+pub use error::ApiError;
+pub use startup::{Application, StartupError};

@@ -1,0 +1,350 @@
+//! The control API (`/sandbox/v1/...`): what Google has no API for — creating products and
+//! purchases as if a user bought them, moving billing time, injecting faults, and reading
+//! the log of calls the sandbox answered. Documented in the README.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::GoogleApiError;
+use crate::period::Period;
+use crate::state::{
+    DAY_MS, Detail, Fault, Kind, OneTime, OneTimeState, Product, Purchase, Shared, Subscription,
+    random_token,
+};
+
+type ApiResult<T> = Result<T, GoogleApiError>;
+
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    b.map(|Json(t)| t).map_err(|e| {
+        GoogleApiError::invalid("invalid", format!("invalid JSON body: {}", e.body_text()))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    product_id: String,
+    #[serde(rename = "type")]
+    kind: Kind,
+    #[serde(default)]
+    base_plan_id: Option<String>,
+    #[serde(default)]
+    billing_period: Option<Period>,
+}
+
+/// `POST /sandbox/v1/apps/{package}/products`: creates or replaces a product.
+pub async fn create_product(
+    State(shared): State<Shared>,
+    Path(package): Path<String>,
+    b: Result<Json<NewProduct>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Product>)> {
+    let b = body(b)?;
+    if b.product_id.is_empty() || package.is_empty() {
+        return Err(GoogleApiError::invalid(
+            "required",
+            "product_id must not be empty",
+        ));
+    }
+    let product = Product {
+        package_name: package.clone(),
+        product_id: b.product_id.clone(),
+        kind: b.kind,
+        base_plan_id: b.base_plan_id.unwrap_or_else(|| "monthly".into()),
+        billing_period: b.billing_period.unwrap_or(Period {
+            years: 0,
+            months: 1,
+            days: 0,
+        }),
+    };
+    shared
+        .lock()
+        .products
+        .insert((package, b.product_id), product.clone());
+    Ok((StatusCode::CREATED, Json(product)))
+}
+
+/// `GET /sandbox/v1/apps/{package}/products`
+pub async fn list_products(
+    State(shared): State<Shared>,
+    Path(package): Path<String>,
+) -> Json<Value> {
+    let world = shared.lock();
+    let mut products: Vec<&Product> = world
+        .products
+        .values()
+        .filter(|p| p.package_name == package)
+        .collect();
+    products.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    Json(json!({ "products": products }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPurchase {
+    product_id: String,
+    /// Payment not completed yet (cash, slow payment methods).
+    #[serde(default)]
+    pending: bool,
+    #[serde(default)]
+    obfuscated_account_id: Option<String>,
+    #[serde(default)]
+    obfuscated_profile_id: Option<String>,
+    /// Made by a license tester: no money moves.
+    #[serde(default)]
+    test_purchase: bool,
+    /// One-time products only; 1 when absent.
+    #[serde(default)]
+    quantity: Option<i32>,
+    #[serde(default)]
+    region_code: Option<String>,
+    /// Choose the token instead of a random one.
+    #[serde(default)]
+    purchase_token: Option<String>,
+}
+
+/// `POST /sandbox/v1/apps/{package}/purchases`: a user buys a product.
+pub async fn create_purchase(
+    State(shared): State<Shared>,
+    Path(package): Path<String>,
+    b: Result<Json<NewPurchase>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let b = body(b)?;
+    let mut world = shared.lock();
+    let product = world
+        .products
+        .get(&(package.clone(), b.product_id.clone()))
+        .cloned()
+        .ok_or_else(|| {
+            GoogleApiError::not_found(format!(
+                "product {:?} does not exist in app {package:?}: create it first with POST /sandbox/v1/apps/{package}/products",
+                b.product_id
+            ))
+        })?;
+    let quantity = b.quantity.unwrap_or(1);
+    if product.kind == Kind::Subscription && quantity != 1 {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "quantity applies to one-time products only",
+        ));
+    }
+    if !(1..=100).contains(&quantity) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "quantity must be between 1 and 100",
+        ));
+    }
+    for (name, v) in [
+        ("obfuscated_account_id", &b.obfuscated_account_id),
+        ("obfuscated_profile_id", &b.obfuscated_profile_id),
+    ] {
+        if v.as_ref().is_some_and(|v| v.len() > 64) {
+            return Err(GoogleApiError::invalid(
+                "invalid",
+                format!("{name} is longer than 64 characters"),
+            ));
+        }
+    }
+    let token = b.purchase_token.unwrap_or_else(|| random_token("sbx.", 96));
+    if token.is_empty() || !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "purchase_token must be printable ASCII",
+        ));
+    }
+    if world.purchases.contains_key(&token) {
+        return Err(GoogleApiError::new(
+            StatusCode::CONFLICT,
+            "duplicate",
+            "purchase_token already exists",
+        ));
+    }
+    let now = world.now();
+    let order_id = world.next_order_id();
+    let detail = match product.kind {
+        Kind::OneTime => Detail::OneTime(OneTime {
+            state: if b.pending {
+                OneTimeState::Pending
+            } else {
+                OneTimeState::Purchased
+            },
+            acknowledged: false,
+            consumed: false,
+            quantity,
+            refundable_quantity: quantity,
+            purchase_time_ms: now,
+            completion_time_ms: (!b.pending).then_some(now),
+        }),
+        Kind::Subscription => Detail::Subscription(Subscription {
+            pending: b.pending,
+            acknowledged: false,
+            start_ms: now,
+            expiry_ms: product.billing_period.add_to(now),
+            period: product.billing_period,
+            base_plan_id: product.base_plan_id.clone(),
+            auto_renew: true,
+            user_cancel_time_ms: None,
+            renewals: 0,
+        }),
+    };
+    world.purchases.insert(
+        token.clone(),
+        Purchase {
+            package_name: package.clone(),
+            product_id: product.product_id.clone(),
+            token: token.clone(),
+            order_id: order_id.clone(),
+            obfuscated_account_id: b.obfuscated_account_id,
+            obfuscated_profile_id: b.obfuscated_profile_id,
+            test_purchase: b.test_purchase,
+            region_code: b.region_code.unwrap_or_else(|| "US".into()),
+            detail,
+        },
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "package_name": package,
+            "product_id": product.product_id,
+            "type": product.kind,
+            "purchase_token": token,
+            "order_id": order_id,
+        })),
+    ))
+}
+
+/// `POST /sandbox/v1/apps/{package}/purchases/{token}:complete` (pending → paid) and
+/// `…:cancel` (the user turns off renewal of a subscription; access lasts until expiry).
+pub async fn purchase_action(
+    State(shared): State<Shared>,
+    Path((package, segment)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let Some((token, verb)) = segment.rsplit_once(':') else {
+        return Err(GoogleApiError::not_found(
+            "expected {token}:complete or {token}:cancel",
+        ));
+    };
+    let mut world = shared.lock();
+    let now = world.now();
+    let p = world
+        .purchases
+        .get_mut(token)
+        .filter(|p| p.package_name == package)
+        .ok_or_else(|| GoogleApiError::not_found("no such purchase token in this app"))?;
+    let conflict =
+        |m: &str| GoogleApiError::new(StatusCode::CONFLICT, "invalidState", m.to_owned());
+    match (verb, &mut p.detail) {
+        ("complete", Detail::OneTime(o)) if o.state == OneTimeState::Pending => {
+            o.state = OneTimeState::Purchased;
+            o.completion_time_ms = Some(now);
+        }
+        ("complete", Detail::Subscription(s)) if s.pending => {
+            s.pending = false;
+            s.start_ms = now;
+            s.expiry_ms = s.period.add_to(now);
+        }
+        ("complete", _) => return Err(conflict("the purchase is not pending")),
+        ("cancel", Detail::Subscription(s)) => {
+            s.catch_up(now);
+            if s.pending || !s.auto_renew || now >= s.expiry_ms {
+                return Err(conflict(
+                    "only an active, renewing subscription can be canceled",
+                ));
+            }
+            s.auto_renew = false;
+            s.user_cancel_time_ms = Some(now);
+        }
+        ("cancel", Detail::OneTime(_)) => {
+            return Err(conflict(
+                "one-time purchases cannot be canceled by the user",
+            ));
+        }
+        _ => {
+            return Err(GoogleApiError::not_found(format!(
+                "unknown action {verb:?}"
+            )));
+        }
+    }
+    Ok(Json(json!({"purchase_token": token, "done": verb})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    #[serde(default)]
+    seconds: Option<i64>,
+    #[serde(default)]
+    duration: Option<Period>,
+}
+
+fn clock_json(world: &crate::state::World) -> Value {
+    let now = world.now();
+    json!({
+        "now": playbill_google::observe::format_time(now),
+        "now_millis": now,
+        "offset_millis": world.clock_offset_ms,
+    })
+}
+
+/// `GET /sandbox/v1/clock`
+pub async fn get_clock(State(shared): State<Shared>) -> Json<Value> {
+    Json(clock_json(&shared.lock()))
+}
+
+/// `POST /sandbox/v1/clock:advance` with `{"seconds": N}` or `{"duration": "P1M"}`.
+pub async fn advance_clock(
+    State(shared): State<Shared>,
+    b: Result<Json<Advance>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let b = body(b)?;
+    let mut world = shared.lock();
+    let now = world.now();
+    let target = match (b.seconds, b.duration) {
+        (Some(s), None) if (0..=3650 * DAY_MS / 1000).contains(&s) => now + s * 1000,
+        (None, Some(p)) => p.add_to(now),
+        (Some(_), None) => {
+            return Err(GoogleApiError::invalid(
+                "invalid",
+                "seconds must be between 0 and ten years",
+            ));
+        }
+        _ => {
+            return Err(GoogleApiError::invalid(
+                "invalid",
+                "give exactly one of seconds or duration",
+            ));
+        }
+    };
+    world.clock_offset_ms += target - now;
+    Ok(Json(clock_json(&world)))
+}
+
+/// `POST /sandbox/v1/faults`: the next matching Google calls fail with the given status.
+pub async fn add_fault(
+    State(shared): State<Shared>,
+    b: Result<Json<Fault>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Fault>)> {
+    let f = body(b)?;
+    if !(400..=599).contains(&f.status) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "status must be an HTTP error status (400-599)",
+        ));
+    }
+    shared.lock().faults.push(f.clone());
+    Ok((StatusCode::CREATED, Json(f)))
+}
+
+/// `DELETE /sandbox/v1/faults`
+pub async fn clear_faults(State(shared): State<Shared>) -> StatusCode {
+    shared.lock().faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /sandbox/v1/requests`: the Google calls answered so far, oldest first.
+pub async fn requests(State(shared): State<Shared>) -> Json<Value> {
+    Json(json!({ "requests": shared.lock().requests }))
+}

@@ -1,0 +1,348 @@
+//! The Play Developer API (androidpublisher v3) methods of this slice, answering with the
+//! shared wire types of `playbill-google`. Each handler names its discovery method id.
+//!
+//! Routing note: the contract's custom verbs (`…/tokens/{token}:acknowledge`) share a path
+//! segment with the token, which the router cannot split, so POST handlers split
+//! `{token}:{verb}` themselves.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
+use playbill_google::observe::format_time;
+use playbill_google::wire::{
+    AcknowledgementState, AutoRenewingPlan, CanceledStateContext, ConsumptionState, Empty,
+    ExternalAccountIdentifiers, FopType, Int64, OfferDetails, OfferPhase, ProductLineItem,
+    ProductOfferDetails, ProductPurchase, ProductPurchaseState, ProductPurchaseV2,
+    PurchaseStateContext, SubscriptionPurchaseLineItem, SubscriptionPurchaseV2, SubscriptionState,
+    TestPurchaseContext, UserInitiatedCancellation,
+};
+
+use crate::error::GoogleApiError;
+use crate::state::{
+    Detail, OneTime, OneTimeState, Purchase, Shared, SubState, Subscription, TOKEN_RETENTION_MS,
+    World, wall_ms,
+};
+
+type ApiResult<T> = Result<T, GoogleApiError>;
+
+/// Checks the bearer access token and its scopes, as Google's front end does.
+pub fn authorize(world: &World, headers: &HeaderMap, scope: &str) -> ApiResult<()> {
+    let unauthenticated = || {
+        GoogleApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "authError",
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, \
+             login cookie or other valid authentication credential.",
+        )
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthenticated)?;
+    let access = world.access_tokens.get(token).ok_or_else(unauthenticated)?;
+    if access.expires_at_wall_ms <= wall_ms() {
+        return Err(unauthenticated());
+    }
+    let cloud_platform = "https://www.googleapis.com/auth/cloud-platform";
+    if !access
+        .scopes
+        .iter()
+        .any(|s| s == scope || s == cloud_platform)
+    {
+        return Err(GoogleApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficientPermissions",
+            "Request had insufficient authentication scopes.",
+        ));
+    }
+    Ok(())
+}
+
+/// Splits `TOKEN:verb`; the verb must be one of `verbs`.
+fn split_verb<'a>(segment: &'a str, verbs: &[&str]) -> ApiResult<(&'a str, &'a str)> {
+    match segment.rsplit_once(':') {
+        Some((token, verb)) if verbs.contains(&verb) => Ok((token, verb)),
+        _ => Err(GoogleApiError::not_found(format!(
+            "Method not found: expected one of {verbs:?} after the token"
+        ))),
+    }
+}
+
+/// Looks a token up for `package`, letting billing time catch up first.
+fn find<'w>(world: &'w mut World, package: &str, token: &str) -> ApiResult<&'w mut Purchase> {
+    let now = world.now();
+    let p = world
+        .purchases
+        .get_mut(token)
+        .ok_or_else(|| GoogleApiError::not_found("The purchase token was not found."))?;
+    if p.package_name != package {
+        return Err(GoogleApiError::invalid(
+            "purchaseTokenDoesNotMatchPackageName",
+            "The purchase token does not match the package name.",
+        ));
+    }
+    if let Detail::Subscription(s) = &mut p.detail {
+        s.catch_up(now);
+        if s.state(now) == SubState::Expired && now > s.expiry_ms + TOKEN_RETENTION_MS {
+            return Err(GoogleApiError::new(
+                StatusCode::GONE,
+                "subscriptionPurchaseNoLongerAvailable",
+                "The subscription purchase is no longer available for query because it has \
+                 been expired for too long.",
+            ));
+        }
+    }
+    Ok(p)
+}
+
+fn one_time(p: &mut Purchase) -> ApiResult<&mut OneTime> {
+    match &mut p.detail {
+        Detail::OneTime(o) => Ok(o),
+        Detail::Subscription(_) => Err(GoogleApiError::invalid(
+            "invalid",
+            "The purchase token is for a subscription, not a one-time product.",
+        )),
+    }
+}
+
+fn subscription(p: &mut Purchase) -> ApiResult<&mut Subscription> {
+    match &mut p.detail {
+        Detail::Subscription(s) => Ok(s),
+        Detail::OneTime(_) => Err(GoogleApiError::invalid(
+            "invalid",
+            "The purchase token is for a one-time product, not a subscription.",
+        )),
+    }
+}
+
+fn check_product(p: &Purchase, product_id: &str, reason: &'static str) -> ApiResult<()> {
+    if p.product_id == product_id {
+        Ok(())
+    } else {
+        Err(GoogleApiError::invalid(
+            reason,
+            "The purchase token does not match the product ID.",
+        ))
+    }
+}
+
+fn invalid_state() -> GoogleApiError {
+    GoogleApiError::invalid(
+        "invalidPurchaseState",
+        "The purchase is not in a valid state to perform the desired operation.",
+    )
+}
+
+/// `androidpublisher.purchases.products.get`
+pub async fn products_get(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((package, product_id, token)): Path<(String, String, String)>,
+) -> ApiResult<Json<ProductPurchase>> {
+    let mut world = shared.lock();
+    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    let p = find(&mut world, &package, &token)?;
+    check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
+    let p = p.clone();
+    let mut copy = p.clone();
+    let o = one_time(&mut copy)?;
+    Ok(Json(ProductPurchase {
+        acknowledgement_state: Some(i32::from(o.acknowledged)),
+        consumption_state: Some(i32::from(o.consumed)),
+        developer_payload: None,
+        kind: Some("androidpublisher#productPurchase".into()),
+        obfuscated_external_account_id: p.obfuscated_account_id.clone(),
+        obfuscated_external_profile_id: p.obfuscated_profile_id.clone(),
+        order_id: Some(p.order_id.clone()),
+        product_id: Some(p.product_id.clone()),
+        purchase_state: Some(match o.state {
+            OneTimeState::Purchased => 0,
+            OneTimeState::Cancelled => 1,
+            OneTimeState::Pending => 2,
+        }),
+        purchase_time_millis: Some(Int64(o.purchase_time_ms)),
+        purchase_token: None,
+        purchase_type: p.test_purchase.then_some(0),
+        quantity: Some(o.quantity),
+        refundable_quantity: Some(o.refundable_quantity),
+        region_code: Some(p.region_code.clone()),
+    }))
+}
+
+/// `androidpublisher.purchases.products.acknowledge` and `.consume`
+pub async fn products_post(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((package, product_id, segment)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let (token, verb) = split_verb(&segment, &["acknowledge", "consume"])?;
+    let mut world = shared.lock();
+    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    let p = find(&mut world, &package, token)?;
+    check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
+    let o = one_time(p)?;
+    if o.state != OneTimeState::Purchased {
+        return Err(invalid_state());
+    }
+    o.acknowledged = true;
+    if verb == "consume" {
+        o.consumed = true;
+    }
+    Ok(StatusCode::OK)
+}
+
+/// `androidpublisher.purchases.productsv2.getproductpurchasev2`
+pub async fn productsv2_get(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((package, token)): Path<(String, String)>,
+) -> ApiResult<Json<ProductPurchaseV2>> {
+    let mut world = shared.lock();
+    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    let p = find(&mut world, &package, &token)?.clone();
+    let mut copy = p.clone();
+    let o = one_time(&mut copy)?;
+    Ok(Json(ProductPurchaseV2 {
+        acknowledgement_state: Some(if o.acknowledged {
+            AcknowledgementState::Acknowledged
+        } else {
+            AcknowledgementState::Pending
+        }),
+        kind: Some("androidpublisher#productPurchaseV2".into()),
+        obfuscated_external_account_id: p.obfuscated_account_id.clone(),
+        obfuscated_external_profile_id: p.obfuscated_profile_id.clone(),
+        order_id: Some(p.order_id.clone()),
+        product_line_item: Some(vec![ProductLineItem {
+            product_id: Some(p.product_id.clone()),
+            product_offer_details: Some(ProductOfferDetails {
+                consumption_state: Some(if o.consumed {
+                    ConsumptionState::Consumed
+                } else {
+                    ConsumptionState::YetToBeConsumed
+                }),
+                offer_id: None,
+                offer_tags: None,
+                offer_token: None,
+                preorder_offer_details: None,
+                purchase_option_id: Some("legacy-base".into()),
+                quantity: Some(o.quantity),
+                refundable_quantity: Some(o.refundable_quantity),
+                rent_offer_details: None,
+            }),
+        }]),
+        purchase_completion_time: o.completion_time_ms.map(format_time),
+        purchase_state_context: Some(PurchaseStateContext {
+            purchase_state: Some(match o.state {
+                OneTimeState::Purchased => ProductPurchaseState::Purchased,
+                OneTimeState::Cancelled => ProductPurchaseState::Cancelled,
+                OneTimeState::Pending => ProductPurchaseState::Pending,
+            }),
+        }),
+        region_code: Some(p.region_code.clone()),
+        test_purchase_context: p.test_purchase.then_some(TestPurchaseContext {
+            fop_type: Some(FopType::Test),
+        }),
+    }))
+}
+
+/// `androidpublisher.purchases.subscriptionsv2.get`
+pub async fn subscriptionsv2_get(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((package, token)): Path<(String, String)>,
+) -> ApiResult<Json<SubscriptionPurchaseV2>> {
+    let mut world = shared.lock();
+    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    let now = world.now();
+    let p = find(&mut world, &package, &token)?.clone();
+    let mut copy = p.clone();
+    let s = subscription(&mut copy)?;
+    Ok(Json(render_subscription(&p, s, now)))
+}
+
+fn render_subscription(p: &Purchase, s: &Subscription, now: i64) -> SubscriptionPurchaseV2 {
+    let state = s.state(now);
+    let pending = state == SubState::Pending;
+    let has_ids = p.obfuscated_account_id.is_some() || p.obfuscated_profile_id.is_some();
+    SubscriptionPurchaseV2 {
+        acknowledgement_state: Some(if s.acknowledged {
+            AcknowledgementState::Acknowledged
+        } else {
+            AcknowledgementState::Pending
+        }),
+        canceled_state_context: s.user_cancel_time_ms.map(|t| CanceledStateContext {
+            user_initiated_cancellation: Some(UserInitiatedCancellation {
+                cancel_survey_result: None,
+                cancel_time: Some(format_time(t)),
+            }),
+            ..CanceledStateContext::default()
+        }),
+        etag: Some(format!(
+            "sbx-{}-{}-{}",
+            s.expiry_ms,
+            s.renewals,
+            u8::from(s.auto_renew)
+        )),
+        external_account_identifiers: has_ids.then(|| ExternalAccountIdentifiers {
+            external_account_id: None,
+            obfuscated_external_account_id: p.obfuscated_account_id.clone(),
+            obfuscated_external_profile_id: p.obfuscated_profile_id.clone(),
+        }),
+        kind: Some("androidpublisher#subscriptionPurchaseV2".into()),
+        line_items: Some(vec![SubscriptionPurchaseLineItem {
+            auto_renewing_plan: Some(AutoRenewingPlan {
+                auto_renew_enabled: Some(s.auto_renew && state != SubState::Expired),
+                ..AutoRenewingPlan::default()
+            }),
+            expiry_time: (!pending).then(|| format_time(s.expiry_ms)),
+            latest_successful_order_id: (!pending).then(|| p.latest_order_id()),
+            offer_details: Some(OfferDetails {
+                base_plan_id: Some(s.base_plan_id.clone()),
+                offer_id: None,
+                offer_tags: None,
+            }),
+            offer_phase: (!pending).then(|| OfferPhase {
+                base_price: Some(Empty {}),
+                ..OfferPhase::default()
+            }),
+            product_id: Some(p.product_id.clone()),
+            ..SubscriptionPurchaseLineItem::default()
+        }]),
+        region_code: Some(p.region_code.clone()),
+        start_time: (!pending).then(|| format_time(s.start_ms)),
+        subscription_state: Some(match state {
+            SubState::Pending => SubscriptionState::Pending,
+            SubState::Active => SubscriptionState::Active,
+            SubState::Canceled => SubscriptionState::Canceled,
+            SubState::Expired => SubscriptionState::Expired,
+        }),
+        test_purchase: p.test_purchase.then_some(Empty {}),
+        ..SubscriptionPurchaseV2::default()
+    }
+}
+
+/// `androidpublisher.purchases.subscriptions.acknowledge`
+pub async fn subscriptions_post(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((package, subscription_id, segment)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let (token, _verb) = split_verb(&segment, &["acknowledge"])?;
+    let mut world = shared.lock();
+    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    let now = world.now();
+    let p = find(&mut world, &package, token)?;
+    check_product(
+        p,
+        &subscription_id,
+        "purchaseTokenDoesNotMatchSubscriptionId",
+    )?;
+    let s = subscription(p)?;
+    if matches!(s.state(now), SubState::Pending | SubState::Expired) {
+        return Err(invalid_state());
+    }
+    s.acknowledged = true;
+    Ok(StatusCode::OK)
+}

@@ -1,0 +1,278 @@
+//! Settings: one TOML file plus `PLAYBILL_*` environment overrides (nested keys with `__`,
+//! e.g. `PLAYBILL_GOOGLE__ANDROIDPUBLISHER_URL`). Every Google base URL is a setting.
+//! Loading validates everything a running server depends on and names the field at fault.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use playbill_core::{AccountIdRule, PackageName, ProductId};
+use serde::{Deserialize, Serialize};
+
+/// Google's production endpoint for the Play Developer API.
+pub const ANDROIDPUBLISHER_URL: &str = "https://androidpublisher.googleapis.com/";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP API listens on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `sqlite://FILE` (embedded default) or `postgres://…` (production).
+    pub database_url: String,
+    #[serde(default)]
+    pub google: GoogleSettings,
+    /// Keys clients present as `Authorization: Bearer <key>`.
+    #[serde(default)]
+    pub api_keys: Vec<ApiKeySetting>,
+    /// The apps this deployment serves.
+    #[serde(default)]
+    pub apps: Vec<AppSetting>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GoogleSettings {
+    /// Root URL of the Play Developer API.
+    pub androidpublisher_url: String,
+    pub request_timeout_ms: u64,
+    pub retry: RetrySettings,
+}
+
+impl Default for GoogleSettings {
+    fn default() -> Self {
+        Self {
+            androidpublisher_url: ANDROIDPUBLISHER_URL.into(),
+            request_timeout_ms: 10_000,
+            retry: RetrySettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    pub max_attempts: u32,
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            initial_backoff_ms: 1_000,
+            max_backoff_ms: 32_000,
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySetting {
+    /// Who uses the key (shown in logs instead of the key).
+    pub name: String,
+    pub key: String,
+}
+
+impl std::fmt::Debug for ApiKeySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeySetting")
+            .field("name", &self.name)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AppSetting {
+    pub package_name: String,
+    /// Path to the Google service-account JSON key file used for this app.
+    pub service_account_key: PathBuf,
+    /// How the app derives `obfuscatedAccountId` from its user id: `sha256`, `raw` or `ignore`.
+    #[serde(default)]
+    pub account_id_rule: AccountIdRule,
+    /// Products consumed after granting.
+    #[serde(default)]
+    pub consumables: Vec<String>,
+    /// Product id → entitlement names (a product not listed grants its own id).
+    #[serde(default)]
+    pub entitlements: BTreeMap<String, Vec<String>>,
+}
+
+/// A setting that is missing, malformed or unusable; the message names the field.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Defaults for a data directory: a SQLite file inside it, listening on 127.0.0.1:8080.
+    pub fn defaults(data_dir: &Path) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: format!("sqlite://{}", data_dir.join("playbill.db").display()),
+            google: GoogleSettings::default(),
+            api_keys: Vec::new(),
+            apps: Vec::new(),
+        }
+    }
+
+    /// Defaults, then the TOML file (if any), then `PLAYBILL_*` variables.
+    pub fn load(file: Option<&Path>, data_dir: &Path) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Self::defaults(data_dir)));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    file.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(file));
+        }
+        fig = fig.merge(Env::prefixed("PLAYBILL_").split("__"));
+        fig.extract::<Settings>()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Checks what serde cannot: formats, references between fields, readable files.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |m: String| Err(ConfigError(m));
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return err("database_url: must start with sqlite: or postgres://".into());
+        }
+        if !(self.google.androidpublisher_url.starts_with("http://")
+            || self.google.androidpublisher_url.starts_with("https://"))
+        {
+            return err("google.androidpublisher_url: must be an http(s) URL".into());
+        }
+        if self.google.retry.max_attempts == 0 {
+            return err("google.retry.max_attempts: must be at least 1".into());
+        }
+        if self.api_keys.is_empty() {
+            return err(
+                "api_keys: at least one key is required (clients authenticate with it)".into(),
+            );
+        }
+        for (i, k) in self.api_keys.iter().enumerate() {
+            if k.key.len() < 12 {
+                return err(format!(
+                    "api_keys[{i}].key ({}): must be at least 12 characters",
+                    k.name
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, app) in self.apps.iter().enumerate() {
+            let at = format!("apps[{i}]");
+            if let Err(e) = PackageName::parse(app.package_name.as_str()) {
+                return err(format!("{at}.package_name: {e}"));
+            }
+            if !seen.insert(app.package_name.clone()) {
+                return err(format!(
+                    "{at}.package_name: {} is listed twice",
+                    app.package_name
+                ));
+            }
+            for (j, p) in app.consumables.iter().enumerate() {
+                if let Err(e) = ProductId::parse(p.as_str()) {
+                    return err(format!("{at}.consumables[{j}]: {e}"));
+                }
+            }
+            for (p, names) in &app.entitlements {
+                if let Err(e) = ProductId::parse(p.as_str()) {
+                    return err(format!("{at}.entitlements.{p}: {e}"));
+                }
+                if names.iter().any(|n| n.trim().is_empty()) {
+                    return err(format!(
+                        "{at}.entitlements.{p}: entitlement names must not be empty"
+                    ));
+                }
+            }
+            if let Err(e) = playbill_google::ServiceAccountKey::from_file(&app.service_account_key)
+            {
+                return err(format!("{at}.service_account_key: {e}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad_type = write(
+            dir.path(),
+            "a.toml",
+            "[google.retry]\nmax_attempts = \"many\"\n",
+        );
+        let e = Settings::load(Some(&bad_type), dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("google.retry.max_attempts"), "{e}");
+
+        let unknown = write(dir.path(), "b.toml", "lisen = \"127.0.0.1:1\"\n");
+        let e = Settings::load(Some(&unknown), dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lisen"), "{e}");
+
+        let missing = dir.path().join("nope.toml");
+        let e = Settings::load(Some(&missing), dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not exist"), "{e}");
+
+        let no_key = write(
+            dir.path(),
+            "c.toml",
+            "[[api_keys]]\nname = \"app\"\nkey = \"0123456789abcdef\"\n[[apps]]\npackage_name = \"com.x\"\nservice_account_key = \"/nonexistent/key.json\"\n",
+        );
+        let s = Settings::load(Some(&no_key), dir.path()).unwrap();
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("apps[0].service_account_key"), "{e}");
+
+        let mut s = Settings::defaults(dir.path());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("api_keys"), "{e}");
+        s.database_url = "mysql://x".into();
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("database_url")
+        );
+    }
+
+    #[test]
+    fn file_then_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "ok.toml",
+            "listen = \"127.0.0.1:0\"\n[google]\nandroidpublisher_url = \"http://127.0.0.1:9/\"\n",
+        );
+        let s = Settings::load(Some(&f), dir.path()).unwrap();
+        assert_eq!(s.listen.port(), 0);
+        assert_eq!(s.google.androidpublisher_url, "http://127.0.0.1:9/");
+        assert_eq!(
+            s.google.retry.max_attempts, 5,
+            "untouched sections keep defaults"
+        );
+        assert!(s.database_url.ends_with("playbill.db"));
+    }
+}

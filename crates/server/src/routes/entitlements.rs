@@ -1,0 +1,36 @@
+//! `GET /v1/apps/{package}/users/{user_id}/entitlements`: what the user may use right now.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use playbill_core::UserId;
+use serde_json::{Value, json};
+
+use super::views;
+use crate::auth::AppKey;
+use crate::error::ApiError;
+use crate::state::{AppState, now_ms};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/v1/apps/{package}/users/{user_id}/entitlements",
+        get(entitlements),
+    )
+}
+
+async fn entitlements(
+    _caller: AppKey,
+    State(state): State<AppState>,
+    Path((package, user_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let app = state.app(&package)?;
+    let user = UserId::parse(user_id).map_err(|e| ApiError::BadRequest(format!("user_id: {e}")))?;
+    let list = state
+        .store
+        .active_entitlements(app.package.as_str(), user.as_str(), now_ms())
+        .await?;
+    Ok(Json(json!({
+        "user_id": user.as_str(),
+        "entitlements": list.iter().map(views::entitlement).collect::<Vec<_>>(),
+    })))
+}

@@ -1,0 +1,34 @@
+//! The HTTP API: one module per resource, each with its `router()`, merged here.
+
+mod entitlements;
+mod health;
+mod purchases;
+pub mod views;
+
+use axum::Router;
+use axum::extract::FromRequest;
+use axum::extract::Request;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(purchases::router())
+        .merge(entitlements::router())
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+}
+
+/// `Json` whose rejections are [`ApiError`]s (so bad bodies get our JSON error shape).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(t) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(JsonBody(t))
+    }
+}

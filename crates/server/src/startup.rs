@@ -1,0 +1,144 @@
+//! Building and running the server: connect and migrate the store, build one Google client
+//! per app from its key file, bind the listener (port 0 allowed), serve until told to stop.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use playbill_core::PackageName;
+use playbill_core::verify::AppPolicy;
+use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
+use playbill_google::{PlayClient, RetryPolicy, ServiceAccountKey, TokenSource};
+use playbill_store::Store;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{ConfigError, Settings};
+use crate::routes;
+use crate::state::{App, AppState, now_ms};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Store(#[from] playbill_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+/// A bound, ready server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: Store,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.validate()?;
+        if let Some(path) = settings.database_url.strip_prefix("sqlite://")
+            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ConfigError(format!(
+                    "database_url: cannot create {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let store = Store::connect(&settings.database_url).await?;
+        store.migrate().await?;
+
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.google.request_timeout_ms))
+            .user_agent(concat!("playbill/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartupError::Http(e.to_string()))?;
+        let retry = RetryPolicy {
+            max_attempts: settings.google.retry.max_attempts,
+            initial_backoff: Duration::from_millis(settings.google.retry.initial_backoff_ms),
+            max_backoff: Duration::from_millis(settings.google.retry.max_backoff_ms),
+        };
+        let mut apps = HashMap::new();
+        for (i, a) in settings.apps.iter().enumerate() {
+            let at = |m: String| ConfigError(format!("apps[{i}].{m}"));
+            let package = PackageName::parse(a.package_name.as_str())
+                .map_err(|e| at(format!("package_name: {e}")))?;
+            let key = ServiceAccountKey::from_file(&a.service_account_key)
+                .map_err(|e| at(format!("service_account_key: {e}")))?;
+            let auth = TokenSource::new(key, &[ANDROIDPUBLISHER_SCOPE], http.clone())
+                .map_err(|e| at(format!("service_account_key: {e}")))?;
+            let play = PlayClient::new(
+                http.clone(),
+                &settings.google.androidpublisher_url,
+                Arc::new(auth),
+                retry,
+            );
+            let policy = AppPolicy {
+                account_id_rule: a.account_id_rule,
+                consumables: a.consumables.iter().cloned().collect::<BTreeSet<_>>(),
+                entitlements: a.entitlements.clone().into_iter().collect(),
+            };
+            store.upsert_app(package.as_str(), now_ms()).await?;
+            apps.insert(
+                package.to_string(),
+                Arc::new(App {
+                    package,
+                    policy,
+                    play,
+                }),
+            );
+        }
+
+        let state = AppState {
+            store: store.clone(),
+            apps: Arc::new(apps),
+            api_keys: Arc::new(settings.api_keys.clone()),
+        };
+        let router = routes::router()
+            .with_state(state)
+            .layer(RequestBodyLimitLayer::new(64 * 1024))
+            .layer(TraceLayer::new_for_http());
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.store.close().await;
+        result
+    }
+}

@@ -1,0 +1,43 @@
+//! What every handler can reach: the store, the configured apps with their Google clients,
+//! and the API keys.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use playbill_core::PackageName;
+use playbill_core::verify::AppPolicy;
+use playbill_google::PlayClient;
+use playbill_store::Store;
+
+use crate::config::ApiKeySetting;
+use crate::error::ApiError;
+
+/// One app this deployment serves.
+pub struct App {
+    pub package: PackageName,
+    pub policy: AppPolicy,
+    pub play: PlayClient,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub apps: Arc<HashMap<String, Arc<App>>>,
+    pub api_keys: Arc<Vec<ApiKeySetting>>,
+}
+
+impl AppState {
+    pub fn app(&self, package: &str) -> Result<Arc<App>, ApiError> {
+        self.apps.get(package).cloned().ok_or_else(|| {
+            ApiError::NotFound(format!("app {package:?} is not configured on this server"))
+        })
+    }
+}
+
+/// Wall-clock time in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

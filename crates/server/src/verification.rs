@@ -1,0 +1,183 @@
+//! The verification flow: ask Google, decide (pure, in core), commit, then pay what we owe
+//! Google (acknowledge / consume) and record the result. The order matters: the grant is
+//! durable before we acknowledge, so a crash never leaves an acknowledged purchase ungranted.
+//! An acknowledgement failure is never swallowed: it is logged at error level, recorded as
+//! an event, and the purchase stays `acknowledged = false` at Google and in the store, so a
+//! later verification (and the sweeper of a later issue) retries it well inside 3 days.
+
+use playbill_core::verify::{self, Action, Decision, Outcome, VerifyRequest};
+use playbill_core::{Observation, ProductKind};
+use playbill_google::GoogleError;
+use playbill_google::observe::{observe_product, observe_subscription};
+use playbill_store::purchases::SavePurchase;
+use playbill_store::{EventKind, NewEvent, StoreError};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::{App, AppState, now_ms};
+
+/// A committed verification.
+pub struct Verified {
+    pub decision: Decision,
+}
+
+impl Verified {
+    pub fn outcome(&self) -> Outcome {
+        self.decision.outcome
+    }
+}
+
+fn event(req: &VerifyRequest, kind: EventKind, detail: Value) -> NewEvent {
+    NewEvent {
+        kind,
+        package: req.package.to_string(),
+        token: req.token.as_str().to_owned(),
+        user_id: Some(req.user_id.to_string()),
+        detail,
+        at: now_ms(),
+    }
+}
+
+/// Records a refused verification: an event and nothing else.
+async fn refuse(state: &AppState, req: &VerifyRequest, err: ApiError) -> ApiError {
+    let detail = json!({"status": err.status().as_u16(), "reason": err.to_string()});
+    if let Err(e) = state
+        .store
+        .append_event(&event(req, EventKind::VerificationFailed, detail))
+        .await
+    {
+        tracing::warn!(error = %e, "could not record a failed verification");
+    }
+    err
+}
+
+async fn observe(app: &App, req: &VerifyRequest) -> Result<(Observation, Value), GoogleError> {
+    let package = req.package.as_str();
+    let token = req.token.as_str();
+    match req.kind {
+        ProductKind::OneTime => {
+            let got = app.play.get_product_v2(package, token).await?;
+            Ok((observe_product(&got.value)?, got.raw))
+        }
+        ProductKind::Subscription => {
+            let got = app.play.get_subscription_v2(package, token).await?;
+            Ok((observe_subscription(&got.value)?, got.raw))
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(package = %req.package, token = %req.token, kind = req.kind.as_str()))]
+pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<Verified, ApiError> {
+    let (seen, raw) = match observe(app, &req).await {
+        Ok(x) => x,
+        Err(e) => return Err(refuse(state, &req, e.into()).await),
+    };
+
+    // Decide and commit. If another request bound the token between our read and our
+    // insert, read again: the decision then sees the owner.
+    let mut decision = None;
+    for _ in 0..2 {
+        let stored = state
+            .store
+            .find_purchase(req.package.as_str(), req.token.as_str())
+            .await?;
+        let d = match verify::decide(stored.as_ref(), &req, &seen, &app.policy, now_ms()) {
+            Ok(d) => d,
+            Err(rejection) => return Err(refuse(state, &req, rejection.into()).await),
+        };
+        let verified = event(
+            &req,
+            EventKind::Verified,
+            json!({"state": d.record.state.as_str(), "newly_bound": d.newly_bound,
+                   "acknowledged": d.record.acknowledged}),
+        );
+        let saved = state
+            .store
+            .save_purchase(SavePurchase {
+                record: &d.record,
+                entitlements: &d.entitlements,
+                google_raw: &raw,
+                events: &[verified],
+                is_new: stored.is_none(),
+                now: now_ms(),
+            })
+            .await;
+        match saved {
+            Ok(_) => {
+                decision = Some(d);
+                break;
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let Some(mut decision) = decision else {
+        return Err(refuse(state, &req, verify::Rejection::BoundToOtherUser.into()).await);
+    };
+
+    // Pay what we owe Google, now that the grant is durable.
+    let mut events = Vec::new();
+    for action in decision.actions.clone() {
+        let (result, ok_kind, failed_kind) = match &action {
+            Action::Acknowledge { kind, product_id } => {
+                let r = match kind {
+                    ProductKind::OneTime => {
+                        app.play
+                            .acknowledge_product(
+                                req.package.as_str(),
+                                product_id.as_str(),
+                                req.token.as_str(),
+                            )
+                            .await
+                    }
+                    ProductKind::Subscription => {
+                        app.play
+                            .acknowledge_subscription(
+                                req.package.as_str(),
+                                product_id.as_str(),
+                                req.token.as_str(),
+                            )
+                            .await
+                    }
+                };
+                (r, EventKind::Acknowledged, EventKind::AcknowledgeFailed)
+            }
+            Action::Consume { product_id } => {
+                let r = app
+                    .play
+                    .consume_product(
+                        req.package.as_str(),
+                        product_id.as_str(),
+                        req.token.as_str(),
+                    )
+                    .await;
+                (r, EventKind::Consumed, EventKind::ConsumeFailed)
+            }
+        };
+        match result {
+            Ok(()) => {
+                decision.completed(&action);
+                events.push(event(&req, ok_kind, json!({})));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, action = ?action,
+                    "Google call after grant failed; Google refunds unacknowledged purchases after 3 days");
+                events.push(event(&req, failed_kind, json!({"error": e.to_string()})));
+            }
+        }
+    }
+    if !events.is_empty() {
+        state
+            .store
+            .save_purchase(SavePurchase {
+                record: &decision.record,
+                entitlements: &decision.entitlements,
+                google_raw: &raw,
+                events: &events,
+                is_new: false,
+                now: now_ms(),
+            })
+            .await?;
+    }
+    Ok(Verified { decision })
+}
