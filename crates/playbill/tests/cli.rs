@@ -15,7 +15,6 @@ impl Running {
     fn start(args: &[&str], dir: &Path) -> Running {
         Self::start_env(args, dir, &[])
     }
-
     fn start_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_playbill"))
             .args(args)
@@ -141,6 +140,19 @@ fn configuration_errors_name_the_field_and_exit_nonzero() {
     assert!(
         err.contains("database_url"),
         "environment overrides are validated too: {err}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
+        .args(["serve", "--sandbox", "--sandbox-listen", "127.0.0.1:0"])
+        .env("PLAYBILL_GOOGLE__RETRY__MAX_ATEMPTS", "3")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("max_atempts"),
+        "a misspelt nested key is an error: {err}"
     );
 
     let out = Command::new(env!("CARGO_BIN_EXE_playbill"))

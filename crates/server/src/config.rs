@@ -11,6 +11,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use playbill_core::{AccountIdRule, PackageName, ProductId};
 use serde::{Deserialize, Serialize};
 
+/// The top-level keys of [`Settings`].
+const TOP_LEVEL_KEYS: &[&str] = &["listen", "database_url", "google", "api_keys", "apps"];
+
 /// Google's production endpoint for the Play Developer API.
 pub const ANDROIDPUBLISHER_URL: &str = "https://androidpublisher.googleapis.com/";
 
@@ -131,9 +134,19 @@ impl Settings {
             }
             fig = fig.merge(Toml::file(file));
         }
-        fig = fig.merge(Env::prefixed("PLAYBILL_").split("__"));
+        fig = fig.merge(Self::env());
         fig.extract::<Settings>()
             .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// `PLAYBILL_*` variables whose first key is a setting. Other `PLAYBILL_` variables
+    /// (`PLAYBILL_CONFIG`, `PLAYBILL_LOG_FORMAT`, tools of the team) are not settings and are
+    /// left alone; an unknown key inside a known section is still an error.
+    fn env() -> Env {
+        Env::prefixed("PLAYBILL_").split("__").filter(|key| {
+            let first = key.as_str().split('.').next().unwrap_or_default();
+            TOP_LEVEL_KEYS.iter().any(|k| first.eq_ignore_ascii_case(k))
+        })
     }
 
     /// Checks what serde cannot: formats, references between fields, readable files.
