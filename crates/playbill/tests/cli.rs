@@ -54,6 +54,21 @@ impl Running {
     }
 }
 
+/// Runs the binary to its end; returns (success, stdout, stderr).
+fn run_to_end(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("playbill runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn sh(cmd: &str) -> String {
     let out = Command::new("bash").args(["-c", cmd]).output().unwrap();
     assert!(
@@ -120,64 +135,59 @@ fn configuration_errors_name_the_field_and_exit_nonzero() {
         "[google]\nrequest_timeout_ms = \"soon\"\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
-        .args(["serve", "--config", "bad.toml"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("google.request_timeout_ms"), "{err}");
+    let sandboxed = ["serve", "--sandbox", "--sandbox-listen", "127.0.0.1:0"];
+    // (arguments, environment, what the error must name)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
+        (
+            &["serve", "--config", "bad.toml"],
+            &[],
+            "google.request_timeout_ms",
+        ),
+        // Environment overrides are validated too.
+        (
+            &sandboxed,
+            &[("PLAYBILL_DATABASE_URL", "mysql://nope")],
+            "database_url",
+        ),
+        // A misspelt nested key is an error, not silently ignored.
+        (
+            &sandboxed,
+            &[("PLAYBILL_GOOGLE__RETRY__MAX_ATEMPTS", "3")],
+            "max_atempts",
+        ),
+        (&["serve", "--listen", "127.0.0.1:0"], &[], "api_keys"),
+    ];
+    for (args, env, needle) in cases {
+        let (ok, _, err) = run_to_end(args, dir.path(), env);
+        assert!(!ok, "{args:?} {env:?} must fail");
+        assert!(err.contains(needle), "{args:?} {env:?}: {err}");
+    }
+}
 
-    let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
-        .args(["serve", "--sandbox", "--sandbox-listen", "127.0.0.1:0"])
-        .env("PLAYBILL_DATABASE_URL", "mysql://nope")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("database_url"),
-        "environment overrides are validated too: {err}"
+#[test]
+fn environment_overrides_take_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Running::start_env(
+        &["serve", "--sandbox", "--sandbox-listen", "127.0.0.1:0"],
+        dir.path(),
+        &[("PLAYBILL_LISTEN", "127.0.0.1:0")],
     );
-
-    let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
-        .args(["serve", "--sandbox", "--sandbox-listen", "127.0.0.1:0"])
-        .env("PLAYBILL_GOOGLE__RETRY__MAX_ATEMPTS", "3")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    run.listening("sandbox");
+    let api = run.listening("playbill");
     assert!(
-        err.contains("max_atempts"),
-        "a misspelt nested key is an error: {err}"
+        !api.ends_with(":8080"),
+        "PLAYBILL_LISTEN replaced the default port: {api}"
     );
-
-    let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("api_keys"));
+    assert!(run.terminate().success());
 }
 
 #[test]
 fn migrate_creates_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
-        .args(["migrate", "--data-dir", "state"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+    let (ok, out, err) = run_to_end(&["migrate", "--data-dir", "state"], dir.path(), &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("migrations applied"));
     assert!(dir.path().join("state/playbill.db").exists());
 }
 

@@ -5,12 +5,14 @@
 //! - [`routes`]: one module per resource; handlers stay thin.
 //! - [`verification`]: the verify flow — Google → core decision → store → acknowledge.
 //! - [`error`]: [`ApiError`], the only place HTTP statuses are chosen.
+//! - [`settle`]: the acknowledge / consume calls owed to Google, performed in one place.
 //! - [`auth`]: API-key extractor.
 
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod routes;
+pub mod settle;
 pub mod startup;
 pub mod state;
 pub mod verification;

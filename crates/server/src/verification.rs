@@ -5,7 +5,7 @@
 //! an event, and the purchase stays `acknowledged = false` at Google and in the store, so a
 //! later verification (and the sweeper of a later issue) retries it well inside 3 days.
 
-use playbill_core::verify::{self, Action, Decision, Outcome, VerifyRequest};
+use playbill_core::verify::{self, Decision, Outcome, VerifyRequest};
 use playbill_core::{Observation, ProductKind};
 use playbill_google::GoogleError;
 use playbill_google::observe::{observe_product, observe_subscription};
@@ -14,6 +14,7 @@ use playbill_store::{EventKind, NewEvent, StoreError};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::settle;
 use crate::state::{App, AppState, now_ms};
 
 /// A committed verification.
@@ -118,51 +119,16 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
     // Pay what we owe Google, now that the grant is durable.
     let mut events = Vec::new();
     for action in decision.actions.clone() {
-        let (result, ok_kind, failed_kind) = match &action {
-            Action::Acknowledge { kind, product_id } => {
-                let r = match kind {
-                    ProductKind::OneTime => {
-                        app.play
-                            .acknowledge_product(
-                                req.package.as_str(),
-                                product_id.as_str(),
-                                req.token.as_str(),
-                            )
-                            .await
-                    }
-                    ProductKind::Subscription => {
-                        app.play
-                            .acknowledge_subscription(
-                                req.package.as_str(),
-                                product_id.as_str(),
-                                req.token.as_str(),
-                            )
-                            .await
-                    }
-                };
-                (r, EventKind::Acknowledged, EventKind::AcknowledgeFailed)
-            }
-            Action::Consume { product_id } => {
-                let r = app
-                    .play
-                    .consume_product(
-                        req.package.as_str(),
-                        product_id.as_str(),
-                        req.token.as_str(),
-                    )
-                    .await;
-                (r, EventKind::Consumed, EventKind::ConsumeFailed)
-            }
-        };
-        match result {
+        match settle::perform(&app.play, &req.package, &req.token, &action).await {
             Ok(()) => {
                 decision.completed(&action);
-                events.push(event(&req, ok_kind, json!({})));
+                events.push(event(&req, settle::outcome_event(&action, true), json!({})));
             }
             Err(e) => {
                 tracing::error!(error = %e, action = ?action,
                     "Google call after grant failed; Google refunds unacknowledged purchases after 3 days");
-                events.push(event(&req, failed_kind, json!({"error": e.to_string()})));
+                let detail = json!({"error": e.to_string()});
+                events.push(event(&req, settle::outcome_event(&action, false), detail));
             }
         }
     }
