@@ -8,12 +8,14 @@
 //! - [`auth`]: service-account OAuth (JWT-bearer grant), cached tokens.
 //! - [`client`]: [`PlayClient`] with retries and typed [`GoogleError`]s.
 //! - [`observe`]: Google's answers reduced to `playbill_core::Observation`.
+//! - [`rtdn`]: the `DeveloperNotification` published through Pub/Sub.
 
 pub mod auth;
 pub mod client;
 mod error;
 pub mod methods;
 pub mod observe;
+pub mod rtdn;
 pub mod wire;
 
 pub use auth::{ServiceAccountKey, TokenSource};

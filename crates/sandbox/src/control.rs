@@ -10,11 +10,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::GoogleApiError;
+use crate::lifecycle::Subscription;
 use crate::period::Period;
 use crate::state::{
-    DAY_MS, Detail, Fault, Kind, OneTime, OneTimeState, Product, Purchase, Shared, Subscription,
+    DAY_MS, Detail, Fault, Kind, OneTime, OneTimeState, Product, Purchase, Shared, TransitionError,
     random_token,
 };
+use playbill_google::rtdn::{one_time_type, subscription_type};
+
+/// Grace period of a base plan unless the product says otherwise.
+pub const DEFAULT_GRACE_DAYS: u32 = 7;
 
 type ApiResult<T> = Result<T, GoogleApiError>;
 
@@ -34,6 +39,12 @@ pub struct NewProduct {
     base_plan_id: Option<String>,
     #[serde(default)]
     billing_period: Option<Period>,
+    /// Days of grace after a declined renewal (0: none; default 7).
+    #[serde(default)]
+    grace_days: Option<u32>,
+    /// Days of account hold after grace (default 60 minus grace).
+    #[serde(default)]
+    hold_days: Option<u32>,
 }
 
 /// `POST /sandbox/v1/apps/{package}/products`: creates or replaces a product.
@@ -49,7 +60,23 @@ pub async fn create_product(
             "product_id must not be empty",
         ));
     }
+    let grace_days = b.grace_days.unwrap_or(DEFAULT_GRACE_DAYS);
+    if grace_days > 30 {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "grace_days must be between 0 and 30",
+        ));
+    }
+    let hold_days = b.hold_days.unwrap_or(60 - grace_days);
+    if hold_days > 60 {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "hold_days must be between 0 and 60",
+        ));
+    }
     let product = Product {
+        grace_days,
+        hold_days,
         package_name: package.clone(),
         product_id: b.product_id.clone(),
         kind: b.kind,
@@ -178,18 +205,16 @@ pub async fn create_purchase(
             purchase_time_ms: now,
             completion_time_ms: (!b.pending).then_some(now),
         }),
-        Kind::Subscription => Detail::Subscription(Subscription {
-            pending: b.pending,
-            acknowledged: false,
-            start_ms: now,
-            expiry_ms: product.billing_period.add_to(now),
-            period: product.billing_period,
-            base_plan_id: product.base_plan_id.clone(),
-            auto_renew: true,
-            user_cancel_time_ms: None,
-            renewals: 0,
-        }),
+        Kind::Subscription => Detail::Subscription(Subscription::new(
+            now,
+            product.billing_period,
+            product.grace_days,
+            product.hold_days,
+            &product.base_plan_id,
+            b.pending,
+        )),
     };
+    let is_subscription = product.kind == Kind::Subscription;
     world.purchases.insert(
         token.clone(),
         Purchase {
@@ -204,6 +229,19 @@ pub async fn create_purchase(
             detail,
         },
     );
+    // What Google publishes for a new purchase (a pending subscription publishes nothing
+    // until it is paid or abandoned).
+    if !is_subscription {
+        world.publish_one_time(
+            &package,
+            &token,
+            &product.product_id,
+            one_time_type::PURCHASED,
+            now,
+        );
+    } else if !b.pending {
+        world.publish_subscription(&package, &token, subscription_type::PURCHASED, now);
+    }
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -216,59 +254,28 @@ pub async fn create_purchase(
     ))
 }
 
-/// `POST /sandbox/v1/apps/{package}/purchases/{token}:complete` (pending → paid) and
-/// `…:cancel` (the user turns off renewal of a subscription; access lasts until expiry).
+/// `POST /sandbox/v1/apps/{package}/purchases/{token}:{action}` — a lifecycle transition
+/// (see the README's table). Impossible transitions are 409 and change nothing.
 pub async fn purchase_action(
     State(shared): State<Shared>,
     Path((package, segment)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let Some((token, verb)) = segment.rsplit_once(':') else {
-        return Err(GoogleApiError::not_found(
-            "expected {token}:complete or {token}:cancel",
-        ));
+    let Some((token, action)) = segment.rsplit_once(':') else {
+        return Err(GoogleApiError::not_found("expected {token}:{action}"));
     };
     let mut world = shared.lock();
-    let now = world.now();
-    let p = world
-        .purchases
-        .get_mut(token)
-        .filter(|p| p.package_name == package)
-        .ok_or_else(|| GoogleApiError::not_found("no such purchase token in this app"))?;
-    let conflict =
-        |m: &str| GoogleApiError::new(StatusCode::CONFLICT, "invalidState", m.to_owned());
-    match (verb, &mut p.detail) {
-        ("complete", Detail::OneTime(o)) if o.state == OneTimeState::Pending => {
-            o.state = OneTimeState::Purchased;
-            o.completion_time_ms = Some(now);
-        }
-        ("complete", Detail::Subscription(s)) if s.pending => {
-            s.pending = false;
-            s.start_ms = now;
-            s.expiry_ms = s.period.add_to(now);
-        }
-        ("complete", _) => return Err(conflict("the purchase is not pending")),
-        ("cancel", Detail::Subscription(s)) => {
-            s.catch_up(now);
-            if s.pending || !s.auto_renew || now >= s.expiry_ms {
-                return Err(conflict(
-                    "only an active, renewing subscription can be canceled",
-                ));
-            }
-            s.auto_renew = false;
-            s.user_cancel_time_ms = Some(now);
-        }
-        ("cancel", Detail::OneTime(_)) => {
-            return Err(conflict(
-                "one-time purchases cannot be canceled by the user",
-            ));
-        }
-        _ => {
-            return Err(GoogleApiError::not_found(format!(
-                "unknown action {verb:?}"
-            )));
+    match world.transition(&package, token, action) {
+        Ok(()) => Ok(Json(json!({"purchase_token": token, "done": action}))),
+        Err(TransitionError::NoSuchPurchase) => Err(GoogleApiError::not_found(
+            "no such purchase token in this app",
+        )),
+        Err(TransitionError::UnknownAction(a)) => Err(GoogleApiError::not_found(format!(
+            "unknown action {a:?}: use complete, pending_cancel, decline_payment, fix_payment, cancel, restore, revoke or expire"
+        ))),
+        Err(TransitionError::NotAllowed(m)) => {
+            Err(GoogleApiError::new(StatusCode::CONFLICT, "invalidState", m))
         }
     }
-    Ok(Json(json!({"purchase_token": token, "done": verb})))
 }
 
 #[derive(Deserialize)]
@@ -318,7 +325,7 @@ pub async fn advance_clock(
             ));
         }
     };
-    world.clock_offset_ms += target - now;
+    world.advance_to(target);
     Ok(Json(clock_json(&world)))
 }
 
@@ -347,4 +354,12 @@ pub async fn clear_faults(State(shared): State<Shared>) -> StatusCode {
 /// `GET /sandbox/v1/requests`: the Google calls answered so far, oldest first.
 pub async fn requests(State(shared): State<Shared>) -> Json<Value> {
     Json(json!({ "requests": shared.lock().requests }))
+}
+
+/// `GET /sandbox/v1/notifications`: every RTDN published so far, oldest first, decoded.
+pub async fn notifications(State(shared): State<Shared>) -> Json<Value> {
+    let mut world = shared.lock();
+    let now = world.now();
+    world.run_until(now);
+    Json(json!({ "notifications": world.notifications }))
 }

@@ -9,13 +9,19 @@
 //! - `/sandbox/v1/...`: the control API — products, purchases, clock, faults, request log
 //!   ([`control`]).
 //!
-//! Not faked yet (later issues): lifecycle transitions beyond pending→paid and user cancel,
-//! RTDN over Pub/Sub, voided purchases, orders, catalog APIs, Cloud Storage reports, quotas.
+//! Billing time is a clock of its own ([`state::World::advance_to`]): subscriptions renew, go
+//! into grace and hold and expire as it passes ([`lifecycle`]), and every change publishes
+//! the RTDN Google would (readable at `/sandbox/v1/notifications`).
+//!
+//! Not faked yet (later work on issue 3): Pub/Sub delivery (push with OIDC, pull), pause,
+//! plan changes and linked tokens, prepaid plans, refunds and voided purchases, orders,
+//! catalog APIs, Cloud Storage reports, quotas.
 //! The sandbox shares no state with the server: they talk over HTTP only.
 
 pub mod control;
 pub mod error;
 pub mod keys;
+pub mod lifecycle;
 pub mod oauth;
 pub mod period;
 pub mod play;
@@ -138,6 +144,8 @@ impl Sandbox {
                 kind,
                 base_plan_id: "monthly".into(),
                 billing_period,
+                grace_days: control::DEFAULT_GRACE_DAYS,
+                hold_days: 60 - control::DEFAULT_GRACE_DAYS,
             },
         );
     }
@@ -194,7 +202,8 @@ pub fn router(shared: Shared) -> Router {
             "/sandbox/v1/faults",
             post(control::add_fault).delete(control::clear_faults),
         )
-        .route("/sandbox/v1/requests", get(control::requests));
+        .route("/sandbox/v1/requests", get(control::requests))
+        .route("/sandbox/v1/notifications", get(control::notifications));
     google
         .merge(control)
         .fallback(|| async {
@@ -207,7 +216,12 @@ pub fn router(shared: Shared) -> Router {
 async fn google_front(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
-    let fault = shared.lock().take_fault(&path);
+    let fault = {
+        let mut world = shared.lock();
+        let now = world.now();
+        world.run_until(now);
+        world.take_fault(&path)
+    };
     let resp = match fault {
         Some(f) => {
             let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

@@ -14,14 +14,15 @@ use playbill_google::wire::{
     AcknowledgementState, AutoRenewingPlan, CanceledStateContext, ConsumptionState, Empty,
     ExternalAccountIdentifiers, FopType, Int64, OfferDetails, OfferPhase, ProductLineItem,
     ProductOfferDetails, ProductPurchase, ProductPurchaseState, ProductPurchaseV2,
-    PurchaseStateContext, SubscriptionPurchaseLineItem, SubscriptionPurchaseV2, SubscriptionState,
-    TestPurchaseContext, UserInitiatedCancellation,
+    PurchaseStateContext, RenewalDeclinedContext, RenewalDeclinedHolder,
+    SubscriptionPurchaseLineItem, SubscriptionPurchaseV2, TestPurchaseContext,
+    UserInitiatedCancellation,
 };
 
 use crate::error::GoogleApiError;
+use crate::lifecycle::{CancelKind, SubStatus, Subscription};
 use crate::state::{
-    Detail, OneTime, OneTimeState, Purchase, Shared, SubState, Subscription, TOKEN_RETENTION_MS,
-    World, wall_ms,
+    Detail, OneTime, OneTimeState, Purchase, Shared, TOKEN_RETENTION_MS, World, wall_ms,
 };
 
 type ApiResult<T> = Result<T, GoogleApiError>;
@@ -83,16 +84,16 @@ fn find<'w>(world: &'w mut World, package: &str, token: &str) -> ApiResult<&'w m
             "The purchase token does not match the package name.",
         ));
     }
-    if let Detail::Subscription(s) = &mut p.detail {
-        s.catch_up(now);
-        if s.state(now) == SubState::Expired && now > s.expiry_ms + TOKEN_RETENTION_MS {
-            return Err(GoogleApiError::new(
-                StatusCode::GONE,
-                "subscriptionPurchaseNoLongerAvailable",
-                "The subscription purchase is no longer available for query because it has \
-                 been expired for too long.",
-            ));
-        }
+    if let Detail::Subscription(s) = &p.detail
+        && s.status == SubStatus::Expired
+        && now > s.expiry_ms + TOKEN_RETENTION_MS
+    {
+        return Err(GoogleApiError::new(
+            StatusCode::GONE,
+            "subscriptionPurchaseNoLongerAvailable",
+            "The subscription purchase is no longer available for query because it has \
+             been expired for too long.",
+        ));
     }
     Ok(p)
 }
@@ -255,16 +256,18 @@ pub async fn subscriptionsv2_get(
 ) -> ApiResult<Json<SubscriptionPurchaseV2>> {
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    let now = world.now();
     let p = find(&mut world, &package, &token)?.clone();
     let mut copy = p.clone();
     let s = subscription(&mut copy)?;
-    Ok(Json(render_subscription(&p, s, now)))
+    Ok(Json(render_subscription(&p, s)))
 }
 
-fn render_subscription(p: &Purchase, s: &Subscription, now: i64) -> SubscriptionPurchaseV2 {
-    let state = s.state(now);
-    let pending = state == SubState::Pending;
+fn render_subscription(p: &Purchase, s: &Subscription) -> SubscriptionPurchaseV2 {
+    let pending = matches!(
+        s.status,
+        SubStatus::Pending | SubStatus::PendingPurchaseCanceled
+    );
+    let ended = matches!(s.status, SubStatus::Canceled | SubStatus::Expired);
     let has_ids = p.obfuscated_account_id.is_some() || p.obfuscated_profile_id.is_some();
     SubscriptionPurchaseV2 {
         acknowledgement_state: Some(if s.acknowledged {
@@ -272,12 +275,22 @@ fn render_subscription(p: &Purchase, s: &Subscription, now: i64) -> Subscription
         } else {
             AcknowledgementState::Pending
         }),
-        canceled_state_context: s.user_cancel_time_ms.map(|t| CanceledStateContext {
-            user_initiated_cancellation: Some(UserInitiatedCancellation {
-                cancel_survey_result: None,
-                cancel_time: Some(format_time(t)),
-            }),
-            ..CanceledStateContext::default()
+        canceled_state_context: s.cancel.filter(|_| ended).map(|c| match c {
+            CancelKind::User { at } => CanceledStateContext {
+                user_initiated_cancellation: Some(UserInitiatedCancellation {
+                    cancel_survey_result: None,
+                    cancel_time: Some(format_time(at)),
+                }),
+                ..CanceledStateContext::default()
+            },
+            CancelKind::System => CanceledStateContext {
+                system_initiated_cancellation: Some(Empty {}),
+                ..CanceledStateContext::default()
+            },
+            CancelKind::Developer => CanceledStateContext {
+                developer_initiated_cancellation: Some(Empty {}),
+                ..CanceledStateContext::default()
+            },
         }),
         etag: Some(format!(
             "sbx-{}-{}-{}",
@@ -293,7 +306,7 @@ fn render_subscription(p: &Purchase, s: &Subscription, now: i64) -> Subscription
         kind: Some("androidpublisher#subscriptionPurchaseV2".into()),
         line_items: Some(vec![SubscriptionPurchaseLineItem {
             auto_renewing_plan: Some(AutoRenewingPlan {
-                auto_renew_enabled: Some(s.auto_renew && state != SubState::Expired),
+                auto_renew_enabled: Some(s.auto_renew && !ended),
                 ..AutoRenewingPlan::default()
             }),
             expiry_time: (!pending).then(|| format_time(s.expiry_ms)),
@@ -312,12 +325,10 @@ fn render_subscription(p: &Purchase, s: &Subscription, now: i64) -> Subscription
         }]),
         region_code: Some(p.region_code.clone()),
         start_time: (!pending).then(|| format_time(s.start_ms)),
-        subscription_state: Some(match state {
-            SubState::Pending => SubscriptionState::Pending,
-            SubState::Active => SubscriptionState::Active,
-            SubState::Canceled => SubscriptionState::Canceled,
-            SubState::Expired => SubscriptionState::Expired,
-        }),
+        in_grace_period_state_context: (s.status == SubStatus::InGracePeriod)
+            .then(|| renewal_declined(p)),
+        on_hold_state_context: (s.status == SubStatus::OnHold).then(|| renewal_declined(p)),
+        subscription_state: Some(s.google_state()),
         test_purchase: p.test_purchase.then_some(Empty {}),
         ..SubscriptionPurchaseV2::default()
     }
@@ -332,7 +343,6 @@ pub async fn subscriptions_post(
     let (token, _verb) = split_verb(&segment, &["acknowledge"])?;
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    let now = world.now();
     let p = find(&mut world, &package, token)?;
     check_product(
         p,
@@ -340,9 +350,25 @@ pub async fn subscriptions_post(
         "purchaseTokenDoesNotMatchSubscriptionId",
     )?;
     let s = subscription(p)?;
-    if matches!(s.state(now), SubState::Pending | SubState::Expired) {
+    if matches!(
+        s.status,
+        SubStatus::Pending | SubStatus::Expired | SubStatus::PendingPurchaseCanceled
+    ) {
         return Err(invalid_state());
     }
     s.acknowledged = true;
     Ok(StatusCode::OK)
+}
+
+/// The `renewalDeclined` context of grace and hold: the order that could not be charged.
+fn renewal_declined(p: &Purchase) -> RenewalDeclinedHolder {
+    let pending_order = match &p.detail {
+        Detail::Subscription(s) => format!("{}..{}", p.order_id, s.renewals),
+        Detail::OneTime(_) => p.order_id.clone(),
+    };
+    RenewalDeclinedHolder {
+        renewal_declined: Some(RenewalDeclinedContext {
+            pending_order_id: Some(pending_order),
+        }),
+    }
 }

@@ -8,7 +8,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use playbill_google::rtdn::{
+    DeveloperNotification, OneTimeProductNotification, SubscriptionNotification, one_time_type,
+    subscription_type as code,
+};
+use playbill_google::wire::Int64;
+
 use crate::keys::IssuedKey;
+use crate::lifecycle::{CancelKind, SubStatus, Subscription};
 use crate::period::Period;
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -43,6 +50,10 @@ pub struct Product {
     pub kind: Kind,
     pub base_plan_id: String,
     pub billing_period: Period,
+    /// Grace period after a declined renewal, in days (0: none).
+    pub grace_days: u32,
+    /// Account hold after grace, in days (default 60 minus grace).
+    pub hold_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,20 +75,6 @@ pub struct OneTime {
 }
 
 #[derive(Debug, Clone)]
-pub struct Subscription {
-    pub pending: bool,
-    pub acknowledged: bool,
-    pub start_ms: i64,
-    pub expiry_ms: i64,
-    pub period: Period,
-    pub base_plan_id: String,
-    pub auto_renew: bool,
-    pub user_cancel_time_ms: Option<i64>,
-    /// Renewal orders so far (`GPA…..0`, `..1`, …).
-    pub renewals: u32,
-}
-
-#[derive(Debug, Clone)]
 pub enum Detail {
     OneTime(OneTime),
     Subscription(Subscription),
@@ -96,41 +93,6 @@ pub struct Purchase {
     pub detail: Detail,
 }
 
-/// The subscription state Google would report at `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubState {
-    Pending,
-    Active,
-    Canceled,
-    Expired,
-}
-
-impl Subscription {
-    /// Lets time pass: an auto-renewing subscription renews at each expiry it has reached.
-    pub fn catch_up(&mut self, now: i64) {
-        while !self.pending && self.auto_renew && now >= self.expiry_ms {
-            let next = self.period.add_to(self.expiry_ms);
-            if next <= self.expiry_ms {
-                break;
-            }
-            self.expiry_ms = next;
-            self.renewals += 1;
-        }
-    }
-
-    pub fn state(&self, now: i64) -> SubState {
-        if self.pending {
-            SubState::Pending
-        } else if now >= self.expiry_ms {
-            SubState::Expired
-        } else if self.auto_renew {
-            SubState::Active
-        } else {
-            SubState::Canceled
-        }
-    }
-}
-
 impl Purchase {
     /// The order id of the latest successful charge (renewals append `..N`).
     pub fn latest_order_id(&self) -> String {
@@ -139,6 +101,22 @@ impl Purchase {
                 format!("{}..{}", self.order_id, s.renewals - 1)
             }
             _ => self.order_id.clone(),
+        }
+    }
+}
+
+impl Subscription {
+    /// The state name Google reports.
+    pub fn google_state(&self) -> playbill_google::wire::SubscriptionState {
+        use playbill_google::wire::SubscriptionState as S;
+        match self.status {
+            SubStatus::Pending => S::Pending,
+            SubStatus::Active => S::Active,
+            SubStatus::InGracePeriod => S::InGracePeriod,
+            SubStatus::OnHold => S::OnHold,
+            SubStatus::Canceled => S::Canceled,
+            SubStatus::Expired => S::Expired,
+            SubStatus::PendingPurchaseCanceled => S::PendingPurchaseCanceled,
         }
     }
 }
@@ -187,6 +165,24 @@ pub struct World {
     pub requests: Vec<LoggedRequest>,
     pub faults: Vec<Fault>,
     pub order_seq: u64,
+    /// Every notification published, oldest first.
+    pub notifications: Vec<Published>,
+}
+
+/// A published RTDN, as it will travel in a Pub/Sub message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    pub message_id: String,
+    pub publish_time_ms: i64,
+    pub notification: DeveloperNotification,
+}
+
+/// Why a control-API transition was refused; the world is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionError {
+    NoSuchPurchase,
+    UnknownAction(String),
+    NotAllowed(String),
 }
 
 impl World {
@@ -202,6 +198,7 @@ impl World {
             requests: Vec::new(),
             faults: Vec::new(),
             order_seq: 0,
+            notifications: Vec::new(),
         }
     }
 
@@ -209,6 +206,204 @@ impl World {
     /// credentials keep working however far billing time is advanced.
     pub fn now(&self) -> i64 {
         wall_ms() + self.clock_offset_ms
+    }
+
+    /// Lets billing time reach `target`: every subscription event that falls due on the way
+    /// happens at its own time, in time order, publishing what Google would.
+    pub fn run_until(&mut self, target: i64) {
+        for _ in 0..1_000_000 {
+            let next = self
+                .purchases
+                .iter()
+                .filter_map(|(token, p)| match &p.detail {
+                    Detail::Subscription(s) => s.due_at().map(|t| (t, token.clone())),
+                    Detail::OneTime(_) => None,
+                })
+                .filter(|(t, _)| *t <= target)
+                .min();
+            let Some((t, token)) = next else { return };
+            let Some(p) = self.purchases.get_mut(&token) else {
+                return;
+            };
+            let package = p.package_name.clone();
+            let codes = match &mut p.detail {
+                Detail::Subscription(s) => s.on_due(t),
+                Detail::OneTime(_) => Vec::new(),
+            };
+            for c in codes {
+                self.publish_subscription(&package, &token, c, t);
+            }
+        }
+    }
+
+    /// Moves billing time forward to `target`, running everything due on the way.
+    pub fn advance_to(&mut self, target: i64) {
+        self.run_until(target);
+        let now = self.now();
+        if target > now {
+            self.clock_offset_ms += target - now;
+        }
+    }
+
+    pub fn publish(&mut self, package: &str, event_time: i64, mut n: DeveloperNotification) {
+        n.version = "1.0".into();
+        n.package_name = package.to_owned();
+        n.event_time_millis = Some(Int64(event_time));
+        self.notifications.push(Published {
+            message_id: (self.notifications.len() as u64 + 1_000_000_000_001).to_string(),
+            publish_time_ms: event_time,
+            notification: n,
+        });
+    }
+
+    pub fn publish_subscription(&mut self, package: &str, token: &str, code: i32, at: i64) {
+        let n = DeveloperNotification {
+            subscription_notification: Some(SubscriptionNotification {
+                version: "1.0".into(),
+                notification_type: code,
+                purchase_token: token.to_owned(),
+                subscription_id: None,
+            }),
+            ..DeveloperNotification::default()
+        };
+        self.publish(package, at, n);
+    }
+
+    pub fn publish_one_time(&mut self, package: &str, token: &str, sku: &str, code: i32, at: i64) {
+        let n = DeveloperNotification {
+            one_time_product_notification: Some(OneTimeProductNotification {
+                version: "1.0".into(),
+                notification_type: code,
+                purchase_token: token.to_owned(),
+                sku: sku.to_owned(),
+            }),
+            ..DeveloperNotification::default()
+        };
+        self.publish(package, at, n);
+    }
+
+    /// A control-API transition (`POST …/purchases/{token}:{action}`) on the purchase, at the
+    /// current billing time. Refused transitions change nothing.
+    pub fn transition(
+        &mut self,
+        package: &str,
+        token: &str,
+        action: &str,
+    ) -> Result<(), TransitionError> {
+        use TransitionError::NotAllowed;
+        let now = self.now();
+        self.run_until(now);
+        let p = self
+            .purchases
+            .get_mut(token)
+            .filter(|p| p.package_name == package)
+            .ok_or(TransitionError::NoSuchPurchase)?;
+        let sku = p.product_id.clone();
+        let mut sub_codes = Vec::new();
+        let mut one_time_codes = Vec::new();
+        match (action, &mut p.detail) {
+            ("complete", Detail::OneTime(o)) if o.state == OneTimeState::Pending => {
+                o.state = OneTimeState::Purchased;
+                o.completion_time_ms = Some(now);
+                one_time_codes.push(one_time_type::PURCHASED);
+            }
+            ("pending_cancel", Detail::OneTime(o)) if o.state == OneTimeState::Pending => {
+                o.state = OneTimeState::Cancelled;
+                one_time_codes.push(one_time_type::CANCELED);
+            }
+            ("complete", Detail::Subscription(s)) if s.status == SubStatus::Pending => {
+                s.status = SubStatus::Active;
+                s.start_ms = now;
+                s.expiry_ms = s.period.add_to(now);
+                sub_codes.push(code::PURCHASED);
+            }
+            ("pending_cancel", Detail::Subscription(s)) if s.status == SubStatus::Pending => {
+                s.status = SubStatus::PendingPurchaseCanceled;
+                sub_codes.push(code::PENDING_PURCHASE_CANCELED);
+            }
+            ("decline_payment", Detail::Subscription(s))
+                if s.is_live() || s.status == SubStatus::OnHold =>
+            {
+                s.payment_ok = false;
+            }
+            ("fix_payment", Detail::Subscription(s)) => {
+                s.payment_ok = true;
+                match s.status {
+                    // Recovered in grace: charged now, the original renewal date is kept.
+                    SubStatus::InGracePeriod => {
+                        let missed = s.missed_renewal_ms.take().unwrap_or(s.expiry_ms);
+                        s.status = SubStatus::Active;
+                        s.expiry_ms = s.period.add_to(missed);
+                        s.phase_end_ms = None;
+                        s.renewals += 1;
+                        sub_codes.push(code::RENEWED);
+                    }
+                    // Recovered from hold: the billing date resets to today.
+                    SubStatus::OnHold => {
+                        s.status = SubStatus::Active;
+                        s.missed_renewal_ms = None;
+                        s.expiry_ms = s.period.add_to(now);
+                        s.phase_end_ms = None;
+                        s.renewals += 1;
+                        sub_codes.push(code::RECOVERED);
+                    }
+                    _ => {}
+                }
+            }
+            ("cancel", Detail::Subscription(s))
+                if matches!(
+                    s.status,
+                    SubStatus::Active | SubStatus::InGracePeriod | SubStatus::OnHold
+                ) =>
+            {
+                s.status = SubStatus::Canceled;
+                s.auto_renew = false;
+                s.cancel = Some(CancelKind::User { at: now });
+                sub_codes.push(code::CANCELED);
+            }
+            ("restore", Detail::Subscription(s))
+                if s.status == SubStatus::Canceled && now < s.expiry_ms =>
+            {
+                s.status = SubStatus::Active;
+                s.auto_renew = true;
+                s.cancel = None;
+                sub_codes.push(code::RESTARTED);
+            }
+            ("revoke", Detail::Subscription(s))
+                if s.status != SubStatus::Expired && s.status != SubStatus::Pending =>
+            {
+                s.status = SubStatus::Expired;
+                s.auto_renew = false;
+                s.expiry_ms = now;
+                s.phase_end_ms = None;
+                s.cancel.get_or_insert(CancelKind::Developer);
+                sub_codes.push(code::REVOKED);
+            }
+            ("expire", Detail::Subscription(s)) if s.is_live() || s.status == SubStatus::OnHold => {
+                s.status = SubStatus::Expired;
+                s.auto_renew = false;
+                s.expiry_ms = now;
+                s.phase_end_ms = None;
+                sub_codes.push(code::EXPIRED);
+            }
+            (
+                "complete" | "pending_cancel" | "decline_payment" | "cancel" | "restore" | "revoke"
+                | "expire",
+                _,
+            ) => {
+                return Err(NotAllowed(format!(
+                    "{action} is not possible for this purchase in its current state"
+                )));
+            }
+            (other, _) => return Err(TransitionError::UnknownAction(other.to_owned())),
+        }
+        for c in sub_codes {
+            self.publish_subscription(package, token, c, now);
+        }
+        for c in one_time_codes {
+            self.publish_one_time(package, token, &sku, c, now);
+        }
+        Ok(())
     }
 
     pub fn next_order_id(&mut self) -> String {

@@ -3,11 +3,9 @@
 //! in the schema with the right JSON type (int64 as strings, enums from the list,
 //! google-datetime as RFC 3339), and every method path is the document's `flatPath`.
 
-use std::sync::Arc;
+mod common;
 
 use playbill_google::methods::{self, ANDROIDPUBLISHER_SCOPE};
-use playbill_google::{PlayClient, RetryPolicy, ServiceAccountKey, TokenSource};
-use playbill_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
 fn discovery() -> Value {
@@ -137,31 +135,11 @@ fn the_checker_catches_mismatches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sandbox_response_matches_the_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let sb = Sandbox::bind(SandboxConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        key_file: dir.path().join("key.json"),
-        project_id: "playbill-contract".into(),
-    })
-    .await
-    .unwrap();
-    let base = sb.base_url().to_owned();
-    let key = ServiceAccountKey::from_file(sb.key_file()).unwrap();
-    let (_stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sb.run_until_stopped(async move {
-        let _ = stop_rx.await;
-    }));
-    let http = reqwest::Client::new();
-    let auth = Arc::new(TokenSource::new(key, &[ANDROIDPUBLISHER_SCOPE], http.clone()).unwrap());
-    let play = PlayClient::new(http.clone(), &base, auth, RetryPolicy::default());
+    let h = common::start().await;
+    let play = &h.play;
     let control = |path: String, body: Value| {
-        let http = http.clone();
-        let url = format!("{base}/sandbox/v1/{path}");
-        async move {
-            let r = http.post(url).json(&body).send().await.unwrap();
-            assert!(r.status().is_success());
-            r.json::<Value>().await.unwrap()
-        }
+        let h = &h;
+        async move { h.control(&path, body).await }
     };
     let pkg = "com.example.contract";
     control(

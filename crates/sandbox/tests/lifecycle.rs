@@ -1,0 +1,315 @@
+//! Scenario tests of the subscription and one-time lifecycles (reference sections 7 and 8):
+//! driven through the control API, checked through the Play API and the notifications the
+//! sandbox published, with exact codes and states.
+
+mod common;
+
+use common::Harness;
+use serde_json::{Value, json};
+
+const PKG: &str = "com.example.lifecycle";
+
+async fn setup() -> Harness {
+    let h = common::start().await;
+    for (id, kind, extra) in [
+        ("pro", "subscription", json!({})),
+        (
+            "nograce",
+            "subscription",
+            json!({"grace_days": 0, "hold_days": 30}),
+        ),
+        ("gems", "one_time", json!({})),
+    ] {
+        let mut body = json!({"product_id": id, "type": kind});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        h.control(&format!("apps/{PKG}/products"), body).await;
+    }
+    h
+}
+
+async fn state(h: &Harness, token: &str) -> String {
+    let s = h.play.get_subscription_v2(PKG, token).await.unwrap().raw;
+    s["subscriptionState"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("SUBSCRIPTION_STATE_")
+        .to_owned()
+}
+
+async fn act(h: &Harness, token: &str, action: &str) {
+    h.control(&format!("apps/{PKG}/purchases/{token}:{action}"), json!({}))
+        .await;
+}
+
+async fn advance(h: &Harness, duration: &str) {
+    h.control("clock:advance", json!({"duration": duration}))
+        .await;
+}
+
+/// One scenario row: steps ("+P7D" advances the clock, anything else is an action), then the
+/// expected state and the full list of codes published for the token.
+async fn row(product: &str, steps: &[&str], expect_state: &str, expect_codes: &[i64]) {
+    let h = setup().await;
+    let pending = steps.first() == Some(&"pending");
+    let token = h
+        .buy(PKG, json!({"product_id": product, "pending": pending}))
+        .await;
+    for step in steps.iter().skip(usize::from(pending)) {
+        match step.strip_prefix('+') {
+            Some(d) => advance(&h, d).await,
+            None => act(&h, &token, step).await,
+        }
+    }
+    assert_eq!(state(&h, &token).await, expect_state, "{product} {steps:?}");
+    assert_eq!(h.codes(&token).await, expect_codes, "{product} {steps:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_rows() {
+    // purchase and renewals
+    row("pro", &[], "ACTIVE", &[4]).await;
+    row("pro", &["+P1M", "+P1M"], "ACTIVE", &[4, 2, 2]).await;
+    // declined renewal: grace, hold, then the system cancels and it expires
+    row(
+        "pro",
+        &["decline_payment", "+P1M"],
+        "IN_GRACE_PERIOD",
+        &[4, 6],
+    )
+    .await;
+    row(
+        "pro",
+        &["decline_payment", "+P1M", "+P7D"],
+        "ON_HOLD",
+        &[4, 6, 5],
+    )
+    .await;
+    row(
+        "pro",
+        &["decline_payment", "+P1M", "+P7D", "+P53D"],
+        "EXPIRED",
+        &[4, 6, 5, 3, 13],
+    )
+    .await;
+    row("nograce", &["decline_payment", "+P1M"], "ON_HOLD", &[4, 5]).await;
+    // recovery: in grace (renewed), from hold (recovered)
+    row(
+        "pro",
+        &["decline_payment", "+P1M", "fix_payment"],
+        "ACTIVE",
+        &[4, 6, 2],
+    )
+    .await;
+    row(
+        "pro",
+        &["decline_payment", "+P1M", "+P7D", "fix_payment"],
+        "ACTIVE",
+        &[4, 6, 5, 1],
+    )
+    .await;
+    // user cancel keeps access until expiry; restore; expiry
+    row("pro", &["cancel"], "CANCELED", &[4, 3]).await;
+    row("pro", &["cancel", "restore"], "ACTIVE", &[4, 3, 7]).await;
+    row("pro", &["cancel", "+P1M"], "EXPIRED", &[4, 3, 13]).await;
+    row(
+        "pro",
+        &["cancel", "restore", "+P1M"],
+        "ACTIVE",
+        &[4, 3, 7, 2],
+    )
+    .await;
+    // revoke and forced expiry end access now
+    row("pro", &["revoke"], "EXPIRED", &[4, 12]).await;
+    row("pro", &["expire"], "EXPIRED", &[4, 13]).await;
+    // pending payment: paid, or abandoned
+    row("pro", &["pending", "complete"], "ACTIVE", &[4]).await;
+    row(
+        "pro",
+        &["pending", "pending_cancel"],
+        "PENDING_PURCHASE_CANCELED",
+        &[20],
+    )
+    .await;
+    row("pro", &["pending"], "PENDING", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_answers_carry_the_state_contexts() {
+    let h = setup().await;
+    let token = h.buy(PKG, json!({"product_id": "pro"})).await;
+    let first = h.play.get_subscription_v2(PKG, &token).await.unwrap().raw;
+    act(&h, &token, "decline_payment").await;
+    advance(&h, "P1M").await;
+    let grace = h.play.get_subscription_v2(PKG, &token).await.unwrap().raw;
+    assert!(grace["inGracePeriodStateContext"]["renewalDeclined"]["pendingOrderId"].is_string());
+    assert!(
+        grace["lineItems"][0]["expiryTime"].as_str() > first["lineItems"][0]["expiryTime"].as_str(),
+        "expiry is extended through grace"
+    );
+    advance(&h, "P7D").await;
+    let hold = h.play.get_subscription_v2(PKG, &token).await.unwrap().raw;
+    assert!(hold["onHoldStateContext"].is_object());
+    act(&h, &token, "cancel").await;
+    let canceled = h.play.get_subscription_v2(PKG, &token).await.unwrap().raw;
+    assert!(
+        canceled["canceledStateContext"]["userInitiatedCancellation"]["cancelTime"].is_string()
+    );
+    assert_eq!(
+        canceled["lineItems"][0]["autoRenewingPlan"]["autoRenewEnabled"],
+        false
+    );
+
+    let revoked = h.buy(PKG, json!({"product_id": "pro"})).await;
+    act(&h, &revoked, "revoke").await;
+    let r = h.play.get_subscription_v2(PKG, &revoked).await.unwrap().raw;
+    assert_eq!(
+        r["canceledStateContext"],
+        json!({"developerInitiatedCancellation": {}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_time_rows() {
+    let h = setup().await;
+    let state = |token: String| {
+        let h = &h;
+        async move {
+            let p = h.play.get_product_v2(PKG, &token).await.unwrap().raw;
+            p["purchaseStateContext"]["purchaseState"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let paid = h.buy(PKG, json!({"product_id": "gems"})).await;
+    assert_eq!(state(paid.clone()).await, "PURCHASED");
+    assert_eq!(h.codes(&paid).await, [1]);
+
+    let later = h
+        .buy(PKG, json!({"product_id": "gems", "pending": true}))
+        .await;
+    assert_eq!(state(later.clone()).await, "PENDING");
+    act(&h, &later, "complete").await;
+    assert_eq!(state(later.clone()).await, "PURCHASED");
+    assert_eq!(
+        h.codes(&later).await,
+        [1, 1],
+        "purchased while pending, then again when paid"
+    );
+
+    let never = h
+        .buy(PKG, json!({"product_id": "gems", "pending": true}))
+        .await;
+    act(&h, &never, "pending_cancel").await;
+    assert_eq!(state(never.clone()).await, "CANCELLED");
+    assert_eq!(h.codes(&never).await, [1, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_are_in_time_order_with_google_fields() {
+    let h = setup().await;
+    let a = h.buy(PKG, json!({"product_id": "pro"})).await;
+    advance(&h, "P10D").await;
+    let b = h.buy(PKG, json!({"product_id": "pro"})).await;
+    act(&h, &b, "decline_payment").await;
+    advance(&h, "P3M").await;
+    let all: Value = h
+        .http
+        .get(format!("{}/sandbox/v1/notifications", h.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = all["notifications"].as_array().unwrap();
+    let times: Vec<i64> = list
+        .iter()
+        .map(|n| {
+            n["notification"]["eventTimeMillis"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "time order: {times:?}"
+    );
+    for n in list {
+        assert_eq!(n["notification"]["version"], "1.0");
+        assert_eq!(n["notification"]["packageName"], PKG);
+        assert!(
+            n["message_id"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        );
+    }
+    assert_eq!(h.codes(&a).await, [4, 2, 2, 2]);
+    assert_eq!(h.codes(&b).await, [4, 6, 5]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_control_input_is_4xx_and_changes_nothing() {
+    let h = setup().await;
+    let token = h.buy(PKG, json!({"product_id": "pro"})).await;
+    let before = h.codes(&token).await;
+    let cases = [
+        (
+            format!("apps/{PKG}/purchases/{token}:restore"),
+            json!({}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:complete"),
+            json!({}),
+            409,
+        ),
+        (format!("apps/{PKG}/purchases/{token}:fly"), json!({}), 404),
+        (format!("apps/{PKG}/purchases/nope:cancel"), json!({}), 404),
+        (
+            format!("apps/other.app/purchases/{token}:cancel"),
+            json!({}),
+            404,
+        ),
+        (
+            format!("apps/{PKG}/purchases"),
+            json!({"product_id": "unknown"}),
+            404,
+        ),
+        (
+            format!("apps/{PKG}/purchases"),
+            json!({"product_id": "gems", "quantity": 0}),
+            400,
+        ),
+        (
+            format!("apps/{PKG}/purchases"),
+            json!({"produkt": "gems"}),
+            400,
+        ),
+        (
+            format!("apps/{PKG}/products"),
+            json!({"product_id": "x", "type": "subscription", "grace_days": 31}),
+            400,
+        ),
+        ("clock:advance".to_owned(), json!({"seconds": -5}), 400),
+        ("clock:advance".to_owned(), json!({"duration": "P1X"}), 400),
+    ];
+    for (path, body, status) in cases {
+        let (got, err) = h.try_control(&path, body.clone()).await;
+        assert_eq!(got, status, "{path} {body}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{err}"
+        );
+    }
+    assert_eq!(h.codes(&token).await, before, "nothing published");
+    assert_eq!(state(&h, &token).await, "ACTIVE", "nothing changed");
+}
