@@ -95,7 +95,9 @@ pub struct Decision {
     pub newly_bound: bool,
 }
 
-/// Whether a subscription in `state` whose latest expiry is `expires_at` gives access at `now`.
+/// Whether a subscription in `state` whose latest expiry is `expires_at` gives access at `now`
+/// (reference section 7): Google's state decides for ACTIVE and IN_GRACE_PERIOD — the expiry
+/// may lag a renewal in progress ("silent grace") — and CANCELED keeps access until expiry.
 pub fn subscription_grants(state: &PurchaseState, expires_at: Option<i64>, now: i64) -> bool {
     match state {
         PurchaseState::Active | PurchaseState::InGracePeriod => true,
@@ -199,6 +201,12 @@ fn entitlements_for(seen: &Observation, policy: &AppPolicy, now: i64) -> (Vec<En
         return (Vec::new(), false);
     }
     let mut out = Vec::new();
+    // With several line items (add-ons), an item whose own expiry passed while others run
+    // has ended; when all are past, the state (e.g. silent grace) decides for all.
+    let all_past = seen
+        .items
+        .iter()
+        .all(|i| i.expires_at.is_some_and(|e| e <= now));
     for item in &seen.items {
         let state = match seen.kind {
             ProductKind::OneTime => match seen.state {
@@ -207,9 +215,8 @@ fn entitlements_for(seen: &Observation, policy: &AppPolicy, now: i64) -> (Vec<En
                 _ => EntitlementState::Inactive,
             },
             ProductKind::Subscription => {
-                if subscription_grants(&seen.state, item.expires_at, now)
-                    && item.expires_at.is_none_or(|e| e > now)
-                {
+                let item_running = all_past || item.expires_at.is_none_or(|e| e > now);
+                if subscription_grants(&seen.state, item.expires_at, now) && item_running {
                     EntitlementState::Active
                 } else {
                     EntitlementState::Inactive
@@ -439,6 +446,21 @@ mod tests {
             &[],
         );
         check(sub(&s("CANCELED"), -1, true), false, NotEntitled, &[], &[]);
+        // Google's state decides while a renewal is under way (expiry not yet moved).
+        check(
+            sub(&s("ACTIVE"), -1, true),
+            false,
+            Entitled,
+            &["pro", "no_ads"],
+            &[],
+        );
+        check(
+            sub(&s("IN_GRACE_PERIOD"), -1, true),
+            false,
+            Entitled,
+            &["pro", "no_ads"],
+            &[],
+        );
         check(sub(&s("EXPIRED"), -DAY, true), false, NotEntitled, &[], &[]);
         check(sub(&s("ON_HOLD"), -DAY, true), false, NotEntitled, &[], &[]);
         check(sub(&s("PAUSED"), -DAY, true), false, NotEntitled, &[], &[]);
@@ -531,6 +553,30 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn an_ended_add_on_is_not_granted_while_the_base_runs() {
+        let mut seen = sub("SUBSCRIPTION_STATE_ACTIVE", DAY, true);
+        let mut addon = seen.items[0].clone();
+        addon.product_id = ProductId::parse("addon").unwrap();
+        addon.expires_at = Some(NOW - 1);
+        seen.items.push(addon);
+        let d = decide(
+            None,
+            &req("u1", "premium", ProductKind::Subscription),
+            &seen,
+            &policy(false),
+            NOW,
+        )
+        .unwrap();
+        let active: Vec<_> = d
+            .entitlements
+            .iter()
+            .filter(|e| e.state == EntitlementState::Active)
+            .map(|e| e.product_id.as_str())
+            .collect();
+        assert_eq!(active, ["premium", "premium"]);
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub struct Period {
 impl Period {
     pub fn parse(s: &str) -> Result<Self, String> {
         let bad = || format!("{s:?} is not an ISO 8601 period such as P1M, P1W or P30D");
+        if !s.is_ascii() || s.len() > 32 {
+            return Err(bad());
+        }
         let mut rest = s.strip_prefix('P').ok_or_else(bad)?;
         let mut p = Period {
             years: 0,
@@ -29,17 +32,28 @@ impl Period {
                 return Err(bad());
             }
             let n: u32 = rest[..digits].parse().map_err(|_| bad())?;
-            match &rest[digits..=digits] {
-                "Y" => p.years += n,
-                "M" => p.months += n,
-                "W" => p.days += 7 * n,
-                "D" => p.days += n,
+            let slot = match &rest[digits..=digits] {
+                "Y" => &mut p.years,
+                "M" => &mut p.months,
+                "W" => &mut p.days,
+                "D" => &mut p.days,
                 _ => return Err(bad()),
-            }
+            };
+            let n = if &rest[digits..=digits] == "W" {
+                n.checked_mul(7)
+            } else {
+                Some(n)
+            };
+            *slot = n.and_then(|n| slot.checked_add(n)).ok_or_else(bad)?;
             rest = &rest[digits + 1..];
         }
         if p.years == 0 && p.months == 0 && p.days == 0 {
             return Err(bad());
+        }
+        // Billing periods and clock moves are months or years, not millennia; the bound
+        // keeps calendar arithmetic far from overflow.
+        if p.years > 100 || p.months > 1200 || p.days > 36_500 {
+            return Err(format!("{s:?} is longer than 100 years"));
         }
         Ok(p)
     }
@@ -111,7 +125,22 @@ mod tests {
             1_740_700_800_000
         ); // 2025-02-28
         assert_eq!(Period::parse("P1Y2M3D").unwrap().to_string(), "P1Y2M3D");
-        for bad in ["", "P", "1M", "PM", "P1X", "P0D", "P1"] {
+        for bad in [
+            "",
+            "P",
+            "1M",
+            "PM",
+            "P1X",
+            "P0D",
+            "P1",
+            "P1é",
+            "Pé1D",
+            "P400000000Y",
+            "P4000000000D",
+            "P99999999999999999999D",
+            "P101Y",
+            "P700000000W",
+        ] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
     }

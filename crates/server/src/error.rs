@@ -32,6 +32,10 @@ pub enum ApiError {
     Gone(String),
     #[error("{0}")]
     Unprocessable(String),
+    #[error("request body larger than {} bytes", crate::startup::MAX_BODY_BYTES)]
+    TooLarge,
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     /// Google refused our own credentials or answered nonsense: an operator must look.
     #[error("{0}")]
     BadGateway(String),
@@ -55,6 +59,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -64,7 +70,10 @@ impl ApiError {
     /// The canonical status name in the body.
     pub fn canonical(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(_) | ApiError::Unprocessable(_) => "INVALID_ARGUMENT",
+            ApiError::BadRequest(_) | ApiError::Unprocessable(_) | ApiError::TooLarge => {
+                "INVALID_ARGUMENT"
+            }
+            ApiError::MethodNotAllowed => "UNIMPLEMENTED",
             ApiError::Unauthenticated => "UNAUTHENTICATED",
             ApiError::PermissionDenied(_) => "PERMISSION_DENIED",
             ApiError::NotFound(_) => "NOT_FOUND",
@@ -84,9 +93,14 @@ impl IntoResponse for ApiError {
                 tracing::error!(%cause, "internal error");
                 "internal error; the server log has the details".to_owned()
             }
-            ApiError::BadGateway(m) => {
-                tracing::error!(message = %m, "Google refused or garbled a call");
-                m.clone()
+            ApiError::BadGateway(detail) => {
+                // The detail may name our service account or quote the token endpoint: log it.
+                tracing::error!(%detail, "Google refused or garbled a call");
+                "Google refused playbill's credentials or answered unusably; the server log has the details".to_owned()
+            }
+            ApiError::Unavailable { message, .. } if message.starts_with("database") => {
+                tracing::error!(%message, "database unavailable");
+                "database unavailable; try again later".to_owned()
             }
             other => other.to_string(),
         };
@@ -168,6 +182,9 @@ impl From<Rejection> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::TooLarge;
+        }
         ApiError::BadRequest(format!("invalid JSON body: {}", r.body_text()))
     }
 }

@@ -7,8 +7,10 @@
 //! - [`error`]: [`ApiError`], the only place HTTP statuses are chosen.
 //! - [`settle`]: the acknowledge / consume calls owed to Google, performed in one place.
 //! - [`auth`]: API-key extractor.
+//! - [`clock`]: the server's time (wall clock; movable in tests to follow the sandbox).
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod routes;
@@ -17,6 +19,7 @@ pub mod startup;
 pub mod state;
 pub mod verification;
 
+pub use clock::Clock;
 pub use config::Settings;
 pub use error::ApiError;
 pub use startup::{Application, StartupError};

@@ -14,12 +14,15 @@ use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::{PlayClient, RetryPolicy, ServiceAccountKey, TokenSource};
 use playbill_store::Store;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::routes;
-use crate::state::{App, AppState, now_ms};
+use crate::state::{App, AppState};
+
+/// The largest request body accepted (a verification is a few hundred bytes).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -45,6 +48,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// Like [`Application::build`], with a clock the caller can move (tests, sandbox demos).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
         if let Some(path) = settings.database_url.strip_prefix("sqlite://")
             && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
@@ -90,7 +98,7 @@ impl Application {
                 consumables: a.consumables.iter().cloned().collect::<BTreeSet<_>>(),
                 entitlements: a.entitlements.clone().into_iter().collect(),
             };
-            store.upsert_app(package.as_str(), now_ms()).await?;
+            store.upsert_app(package.as_str(), clock.now_ms()).await?;
             apps.insert(
                 package.to_string(),
                 Arc::new(App {
@@ -105,10 +113,11 @@ impl Application {
             store: store.clone(),
             apps: Arc::new(apps),
             api_keys: Arc::new(settings.api_keys.clone()),
+            clock,
         };
         let router = routes::router()
             .with_state(state)
-            .layer(RequestBodyLimitLayer::new(64 * 1024))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(TraceLayer::new_for_http());
         let listener =
             TcpListener::bind(settings.listen)

@@ -9,6 +9,7 @@ use playbill_core::verify::AppPolicy;
 use playbill_google::PlayClient;
 use playbill_store::Store;
 
+use crate::clock::Clock;
 use crate::config::ApiKeySetting;
 use crate::error::ApiError;
 
@@ -24,6 +25,7 @@ pub struct AppState {
     pub store: Store,
     pub apps: Arc<HashMap<String, Arc<App>>>,
     pub api_keys: Arc<Vec<ApiKeySetting>>,
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -32,12 +34,4 @@ impl AppState {
             ApiError::NotFound(format!("app {package:?} is not configured on this server"))
         })
     }
-}
-
-/// Wall-clock time in epoch milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

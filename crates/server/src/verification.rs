@@ -6,7 +6,7 @@
 //! later verification (and the sweeper of a later issue) retries it well inside 3 days.
 
 use playbill_core::verify::{self, Decision, Outcome, VerifyRequest};
-use playbill_core::{Observation, ProductKind};
+use playbill_core::{Entitlement, Observation, ProductKind, UserId};
 use playbill_google::GoogleError;
 use playbill_google::observe::{observe_product, observe_subscription};
 use playbill_store::purchases::SavePurchase;
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::settle;
-use crate::state::{App, AppState, now_ms};
+use crate::state::{App, AppState};
 
 /// A committed verification.
 pub struct Verified {
@@ -28,14 +28,14 @@ impl Verified {
     }
 }
 
-fn event(req: &VerifyRequest, kind: EventKind, detail: Value) -> NewEvent {
+fn event(state: &AppState, req: &VerifyRequest, kind: EventKind, detail: Value) -> NewEvent {
     NewEvent {
         kind,
         package: req.package.to_string(),
         token: req.token.as_str().to_owned(),
         user_id: Some(req.user_id.to_string()),
         detail,
-        at: now_ms(),
+        at: state.clock.now_ms(),
     }
 }
 
@@ -44,7 +44,7 @@ async fn refuse(state: &AppState, req: &VerifyRequest, err: ApiError) -> ApiErro
     let detail = json!({"status": err.status().as_u16(), "reason": err.to_string()});
     if let Err(e) = state
         .store
-        .append_event(&event(req, EventKind::VerificationFailed, detail))
+        .append_event(&event(state, req, EventKind::VerificationFailed, detail))
         .await
     {
         tracing::warn!(error = %e, "could not record a failed verification");
@@ -82,11 +82,18 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
             .store
             .find_purchase(req.package.as_str(), req.token.as_str())
             .await?;
-        let d = match verify::decide(stored.as_ref(), &req, &seen, &app.policy, now_ms()) {
+        let d = match verify::decide(
+            stored.as_ref(),
+            &req,
+            &seen,
+            &app.policy,
+            state.clock.now_ms(),
+        ) {
             Ok(d) => d,
             Err(rejection) => return Err(refuse(state, &req, rejection.into()).await),
         };
         let verified = event(
+            state,
             &req,
             EventKind::Verified,
             json!({"state": d.record.state.as_str(), "newly_bound": d.newly_bound,
@@ -100,7 +107,7 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
                 google_raw: &raw,
                 events: &[verified],
                 is_new: stored.is_none(),
-                now: now_ms(),
+                now: state.clock.now_ms(),
             })
             .await;
         match saved {
@@ -122,13 +129,23 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
         match settle::perform(&app.play, &req.package, &req.token, &action).await {
             Ok(()) => {
                 decision.completed(&action);
-                events.push(event(&req, settle::outcome_event(&action, true), json!({})));
+                events.push(event(
+                    state,
+                    &req,
+                    settle::outcome_event(&action, true),
+                    json!({}),
+                ));
             }
             Err(e) => {
                 tracing::error!(error = %e, action = ?action,
                     "Google call after grant failed; Google refunds unacknowledged purchases after 3 days");
                 let detail = json!({"error": e.to_string()});
-                events.push(event(&req, settle::outcome_event(&action, false), detail));
+                events.push(event(
+                    state,
+                    &req,
+                    settle::outcome_event(&action, false),
+                    detail,
+                ));
             }
         }
     }
@@ -141,9 +158,47 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
                 google_raw: &raw,
                 events: &events,
                 is_new: false,
-                now: now_ms(),
+                now: state.clock.now_ms(),
             })
             .await?;
     }
     Ok(Verified { decision })
+}
+
+/// The user's entitlements now. Subscriptions that still grant by their stored state but
+/// whose expiry has passed (a renewal or a lapse we have not heard of) are re-read from Google
+/// first, through the same flow as a verification; one Google no longer knows (410) is marked
+/// expired. If Google cannot be reached, the last known state stands and a warning is logged.
+pub async fn current_entitlements(
+    state: &AppState,
+    app: &App,
+    user: &UserId,
+) -> Result<Vec<Entitlement>, ApiError> {
+    let package = app.package.as_str();
+    for stale in state
+        .store
+        .stale_subscriptions(package, user.as_str(), state.clock.now_ms())
+        .await?
+    {
+        let req = VerifyRequest {
+            package: stale.package.clone(),
+            user_id: stale.user_id.clone(),
+            product_id: stale.product_id.clone(),
+            token: stale.token.clone(),
+            kind: stale.kind,
+        };
+        match verify(state, app, req.clone()).await {
+            Ok(_) => {}
+            Err(ApiError::Gone(_)) => {
+                let gone = event(state, &req, EventKind::ExpiredAtGoogle, json!({}));
+                state.store.expire_purchase(&gone).await?;
+            }
+            Err(e) => tracing::warn!(error = %e, token = %stale.token,
+                "could not refresh a lapsed subscription; its last known state stands"),
+        }
+    }
+    Ok(state
+        .store
+        .active_entitlements(package, user.as_str(), state.clock.now_ms())
+        .await?)
 }

@@ -43,7 +43,10 @@ pub(crate) async fn upsert(
 }
 
 impl Store {
-    /// The user's entitlements that give access at `now`: active and not past their expiry.
+    /// The user's entitlements that give access at `now`, by the rule of reference section 7
+    /// applied to the stored purchase: active, and either not past their expiry or held by a
+    /// subscription whose last known state is ACTIVE or IN_GRACE_PERIOD (Google's state
+    /// decides while a renewal is under way; the server re-reads stale ones before listing).
     pub async fn active_entitlements(
         &self,
         package: &str,
@@ -51,12 +54,13 @@ impl Store {
         now: i64,
     ) -> Result<Vec<Entitlement>, StoreError> {
         let rows = sqlx::query(
-            "SELECT name, product_id, source, state, expires_at, auto_renewing, quantity,
-                    test_purchase
-             FROM entitlements
-             WHERE package_name = $1 AND user_id = $2 AND state = 'active'
-               AND (expires_at IS NULL OR expires_at > $3)
-             ORDER BY name, product_id, entitlement_id",
+            "SELECT e.name, e.product_id, e.source, e.state, e.expires_at, e.auto_renewing,
+                    e.quantity, e.test_purchase
+             FROM entitlements e JOIN purchases p ON p.purchase_id = e.purchase_id
+             WHERE e.package_name = $1 AND e.user_id = $2 AND e.state = 'active'
+               AND (e.expires_at IS NULL OR e.expires_at > $3
+                    OR p.state IN ('ACTIVE', 'IN_GRACE_PERIOD'))
+             ORDER BY e.name, e.product_id, e.entitlement_id",
         )
         .bind(package)
         .bind(user_id)

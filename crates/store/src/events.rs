@@ -18,6 +18,8 @@ pub enum EventKind {
     AcknowledgeFailed,
     Consumed,
     ConsumeFailed,
+    /// Google no longer knows the token (410); the purchase was marked expired.
+    ExpiredAtGoogle,
 }
 
 impl EventKind {
@@ -29,12 +31,13 @@ impl EventKind {
             EventKind::AcknowledgeFailed => "acknowledge_failed",
             EventKind::Consumed => "consumed",
             EventKind::ConsumeFailed => "consume_failed",
+            EventKind::ExpiredAtGoogle => "expired_at_google",
         }
     }
 }
 
-/// An event to append.
-#[derive(Debug, Clone)]
+/// An event to append. `Debug` shortens the token: events reach logs.
+#[derive(Clone)]
 pub struct NewEvent {
     pub kind: EventKind,
     pub package: String,
@@ -42,6 +45,22 @@ pub struct NewEvent {
     pub user_id: Option<String>,
     pub detail: serde_json::Value,
     pub at: i64,
+}
+
+impl std::fmt::Debug for NewEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let head: String = self.token.chars().take(6).collect();
+        f.debug_struct("NewEvent")
+            .field("kind", &self.kind)
+            .field("package", &self.package)
+            .field(
+                "token",
+                &format_args!("{head}…({} chars)", self.token.len()),
+            )
+            .field("user_id", &self.user_id)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An event as stored.

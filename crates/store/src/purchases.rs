@@ -49,6 +49,60 @@ impl Store {
         row.as_ref().map(purchase_from_row).transpose()
     }
 
+    /// The user's subscriptions that still grant by their stored state but whose expiry has
+    /// passed: what we know is stale, and must be re-read from Google.
+    pub async fn stale_subscriptions(
+        &self,
+        package: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<PurchaseRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {PURCHASE_COLUMNS} FROM purchases
+             WHERE package_name = $1 AND user_id = $2 AND kind = 'subscription'
+               AND state IN ('ACTIVE', 'IN_GRACE_PERIOD', 'CANCELED')
+               AND expires_at IS NOT NULL AND expires_at <= $3
+             ORDER BY purchase_id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(package)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(purchase_from_row).collect()
+    }
+
+    /// Marks a purchase expired and its entitlements inactive (Google no longer knows it:
+    /// 410 after 60 days past expiry), with an event.
+    pub async fn expire_purchase(&self, event: &NewEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE purchases SET state = 'EXPIRED', auto_renewing = 0, updated_at = $1
+             WHERE package_name = $2 AND purchase_token = $3 RETURNING purchase_id",
+        )
+        .bind(event.at)
+        .bind(&event.package)
+        .bind(&event.token)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let purchase_id: String = row.try_get("purchase_id")?;
+        sqlx::query(
+            "UPDATE entitlements SET state = 'inactive', updated_at = $1
+             WHERE purchase_id = $2 AND state = 'active'",
+        )
+        .bind(event.at)
+        .bind(&purchase_id)
+        .execute(&mut *tx)
+        .await?;
+        events::insert(&mut *tx, event, Some(&purchase_id)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Writes a verification's outcome; returns the purchase id.
     pub async fn save_purchase(&self, s: SavePurchase<'_>) -> Result<String, StoreError> {
         let r = s.record;

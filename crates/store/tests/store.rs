@@ -98,8 +98,42 @@ both_backends!(
             .unwrap();
         assert_eq!(
             active,
+            vec![ents[1].clone(), ents[0].clone()],
+            "inactive rows are not listed; an ACTIVE subscription's state decides over a lagging expiry"
+        );
+        // Once canceled, the expiry decides.
+        let mut canceled = r.clone();
+        canceled.state = PurchaseState::Canceled;
+        store
+            .save_purchase(SavePurchase {
+                record: &canceled,
+                entitlements: &ents,
+                google_raw: &raw,
+                events: &[],
+                is_new: false,
+                now: NOW,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .active_entitlements("com.example", "u1", NOW)
+                .await
+                .unwrap(),
             vec![ents[0].clone()],
-            "expired and inactive rows are not active"
+            "a canceled subscription past its expiry grants nothing"
+        );
+        let stale = store
+            .stale_subscriptions("com.example", "u1", NOW + 1000)
+            .await
+            .unwrap();
+        assert_eq!(stale.len(), 1, "expiry reached: stale");
+        assert!(
+            store
+                .stale_subscriptions("com.example", "u1", NOW)
+                .await
+                .unwrap()
+                .is_empty()
         );
         assert!(
             store
@@ -244,3 +278,47 @@ both_backends!(
         assert_eq!(events[0].purchase_id, None);
     }
 );
+
+both_backends!(expire_purchase_removes_access, |db: TestDb| async move {
+    let store = db.store().await;
+    let r = record("u1", "tok-old");
+    store
+        .save_purchase(SavePurchase {
+            record: &r,
+            entitlements: &[grant("pro", EntitlementState::Active, Some(NOW + 1000))],
+            google_raw: &json!({}),
+            events: &[],
+            is_new: true,
+            now: NOW,
+        })
+        .await
+        .unwrap();
+    store
+        .expire_purchase(&event(EventKind::ExpiredAtGoogle, "tok-old"))
+        .await
+        .unwrap();
+    let back = store
+        .find_purchase("com.example", "tok-old")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.state, PurchaseState::Expired);
+    assert!(
+        store
+            .active_entitlements("com.example", "u1", NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .events_for_token("com.example", "tok-old")
+            .await
+            .unwrap()[0]
+            .kind,
+        "expired_at_google"
+    );
+    assert!(
+        !format!("{:?}", event(EventKind::Verified, "tok-old-and-secret")).contains("and-secret")
+    );
+});

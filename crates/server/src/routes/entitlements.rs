@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use super::views;
 use crate::auth::AppKey;
 use crate::error::ApiError;
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
+use crate::verification;
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -25,10 +26,7 @@ async fn entitlements(
 ) -> Result<Json<Value>, ApiError> {
     let app = state.app(&package)?;
     let user = UserId::parse(user_id).map_err(|e| ApiError::BadRequest(format!("user_id: {e}")))?;
-    let list = state
-        .store
-        .active_entitlements(app.package.as_str(), user.as_str(), now_ms())
-        .await?;
+    let list = verification::current_entitlements(&state, &app, &user).await?;
     Ok(Json(json!({
         "user_id": user.as_str(),
         "entitlements": list.iter().map(views::entitlement).collect::<Vec<_>>(),

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(purchases::router())
         .merge(entitlements::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// `Json` whose rejections are [`ApiError`]s (so bad bodies get our JSON error shape).

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{JsonBody, views};
 use crate::auth::AppKey;
 use crate::error::ApiError;
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 use crate::verification;
 
 pub fn router() -> Router<AppState> {
@@ -55,10 +55,7 @@ async fn verify(
     };
     let user = req.user_id.clone();
     let verified = verification::verify(&state, &app, req).await?;
-    let entitlements = state
-        .store
-        .active_entitlements(app.package.as_str(), user.as_str(), now_ms())
-        .await?;
+    let entitlements = verification::current_entitlements(&state, &app, &user).await?;
     let status = match verified.outcome() {
         Outcome::Pending => StatusCode::ACCEPTED,
         Outcome::Entitled | Outcome::NotEntitled => StatusCode::OK,

@@ -97,6 +97,24 @@ api_test!(bad_bodies_are_400_naming_the_problem, |app| {
     );
 });
 
+api_test!(wrong_method_and_huge_body_get_json_errors, |app| {
+    let r = app
+        .http
+        .get(format!("{}/v1/apps/{PKG}/purchases:verify", app.api))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 405);
+    let huge = "x".repeat(100 * 1024);
+    let r = app
+        .verify_raw(PKG, json!({"user_id": huge, "product_id": "gems", "purchase_token": "t", "type": "one_time"}), Some(KEY))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], 413);
+});
+
 api_test!(unknown_app_and_route_are_404, |app| {
     let r = app
         .verify("com.unknown.app", "a", "gems", "t", "one_time")

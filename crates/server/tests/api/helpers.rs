@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use playbill_core::AccountIdRule;
 use playbill_sandbox::{Sandbox, SandboxConfig};
 use playbill_server::config::{ApiKeySetting, AppSetting, GoogleSettings, RetrySettings};
-use playbill_server::{Application, Settings};
+use playbill_server::{Application, Clock, Settings};
 use playbill_store::testing::TestDb;
 use playbill_store::{Backend, Store};
 
@@ -25,6 +25,8 @@ pub struct TestApp {
     pub sandbox: String,
     pub http: reqwest::Client,
     pub store: Store,
+    /// The server's clock, moved together with the sandbox's by [`TestApp::advance`].
+    pub clock: Clock,
     _db: TestDb,
     _dir: tempfile::TempDir,
     _stop: watch::Sender<bool>,
@@ -101,7 +103,10 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         ],
     };
     tweak(&mut settings);
-    let app = Application::build(settings).await.expect("server builds");
+    let clock = Clock::system();
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("server builds");
     let api = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped(stopped(&stop)));
     let store = Store::connect(&db.url).await.unwrap();
@@ -111,6 +116,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         sandbox,
         http: reqwest::Client::new(),
         store,
+        clock,
         _db: db,
         _dir: dir,
         _stop: stop,
@@ -161,6 +167,14 @@ impl TestApp {
             r.body
         );
         r.body
+    }
+
+    /// Moves billing time at the sandbox (`{"duration": "P1M"}` or `{"seconds": N}`) and the
+    /// server's clock with it.
+    pub async fn advance(&self, by: Value) {
+        let clock = self.control("clock:advance", by).await;
+        self.clock
+            .set_offset_ms(clock["offset_millis"].as_i64().expect("offset_millis"));
     }
 
     pub async fn product(&self, pkg: &str, id: &str, kind: &str) {

@@ -89,8 +89,7 @@ api_test!(
             "canceled is not expired"
         );
 
-        app.control("clock:advance", json!({"duration": "P32D"}))
-            .await;
+        app.advance(json!({"duration": "P32D"})).await;
         let r = app
             .verify(PKG, "alice", "premium", &token, "subscription")
             .await;
@@ -99,8 +98,7 @@ api_test!(
         assert_eq!(r.body["entitlements"], json!([]));
         assert!(app.entitlement_names(PKG, "alice").await.is_empty());
 
-        app.control("clock:advance", json!({"duration": "P61D"}))
-            .await;
+        app.advance(json!({"duration": "P61D"})).await;
         let r = app
             .verify(PKG, "alice", "premium", &token, "subscription")
             .await;
@@ -122,8 +120,7 @@ api_test!(renewing_subscription_stays_active_across_periods, |app| {
     let first = app
         .verify(PKG, "alice", "premium", &token, "subscription")
         .await;
-    app.control("clock:advance", json!({"duration": "P1M"}))
-        .await;
+    app.advance(json!({"duration": "P1M"})).await;
     let later = app
         .verify(PKG, "alice", "premium", &token, "subscription")
         .await;
@@ -184,5 +181,81 @@ api_test!(test_purchases_are_flagged, |app| {
             .unwrap()
             .iter()
             .all(|e| e["test_purchase"] == true)
+    );
+});
+
+api_test!(renewal_is_picked_up_when_entitlements_are_read, |app| {
+    let token = app.buy(PKG, json!({"product_id": "premium"})).await;
+    let first = app
+        .verify(PKG, "alice", "premium", &token, "subscription")
+        .await;
+    app.advance(json!({"duration": "P1M"})).await;
+    app.advance(json!({"seconds": 3600})).await;
+    let ents = app.entitlements(PKG, "alice").await;
+    let list = ents["entitlements"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "still premium after the renewal: {ents}");
+    assert!(
+        list[0]["expires_at"].as_str() > first.body["purchase"]["expires_at"].as_str(),
+        "the renewed expiry was read from Google"
+    );
+    let reads = app
+        .google_calls("GET", &format!("/subscriptionsv2/tokens/{token}"))
+        .await;
+    assert_eq!(
+        reads, 2,
+        "one read at verify, one to refresh the lapsed expiry"
+    );
+    app.entitlements(PKG, "alice").await;
+    assert_eq!(
+        app.google_calls("GET", &format!("/subscriptionsv2/tokens/{token}"))
+            .await,
+        reads,
+        "fresh again: no further reads"
+    );
+});
+
+api_test!(lapses_are_picked_up_when_entitlements_are_read, |app| {
+    // Declined payment: grace keeps access, hold removes it.
+    let token = app.buy(PKG, json!({"product_id": "premium"})).await;
+    app.verify(PKG, "alice", "premium", &token, "subscription")
+        .await;
+    app.control(
+        &format!("apps/{PKG}/purchases/{token}:decline_payment"),
+        json!({}),
+    )
+    .await;
+    app.advance(json!({"duration": "P1M"})).await;
+    app.advance(json!({"seconds": 60})).await;
+    assert_eq!(
+        app.entitlement_names(PKG, "alice").await,
+        ["no_ads", "pro"],
+        "grace keeps access"
+    );
+    app.advance(json!({"duration": "P8D"})).await;
+    let names = app.entitlement_names(PKG, "alice").await;
+    let evs = app.store.events_for_token(PKG, &token).await.unwrap();
+    let st = app.store.find_purchase(PKG, &token).await.unwrap();
+    assert!(
+        names.is_empty(),
+        "hold removes it: {names:?} {evs:#?} {st:?}"
+    );
+    let stored = app.store.find_purchase(PKG, &token).await.unwrap().unwrap();
+    assert_eq!(stored.state.as_str(), "ON_HOLD");
+
+    // Canceled, then long gone at Google (410): marked expired.
+    let token = app.buy(PKG, json!({"product_id": "premium"})).await;
+    app.control(&format!("apps/{PKG}/purchases/{token}:cancel"), json!({}))
+        .await;
+    app.verify(PKG, "bob", "premium", &token, "subscription")
+        .await;
+    assert_eq!(app.entitlement_names(PKG, "bob").await, ["no_ads", "pro"]);
+    app.advance(json!({"duration": "P100D"})).await;
+    assert!(app.entitlement_names(PKG, "bob").await.is_empty());
+    let stored = app.store.find_purchase(PKG, &token).await.unwrap().unwrap();
+    assert_eq!(stored.state.as_str(), "EXPIRED");
+    assert!(
+        app.events(PKG, &token)
+            .await
+            .contains(&"expired_at_google".to_owned())
     );
 });
