@@ -5,11 +5,11 @@
 //! an event, and the purchase stays `acknowledged = false` at Google and in the store, so a
 //! later verification (and the sweeper of a later issue) retries it well inside 3 days.
 
-use playbill_core::verify::{self, Decision, Outcome, VerifyRequest};
+use playbill_core::verify::{self, Action, Decision, Outcome, VerifyRequest};
 use playbill_core::{Entitlement, Observation, ProductKind, UserId};
 use playbill_google::GoogleError;
 use playbill_google::observe::{observe_product, observe_subscription};
-use playbill_store::purchases::SavePurchase;
+use playbill_store::purchases::{SavePurchase, Settlement};
 use playbill_store::{EventKind, NewEvent, StoreError};
 use serde_json::{Value, json};
 
@@ -69,29 +69,37 @@ async fn observe(app: &App, req: &VerifyRequest) -> Result<(Observation, Value),
 
 #[tracing::instrument(skip_all, fields(package = %req.package, token = %req.token, kind = req.kind.as_str()))]
 pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<Verified, ApiError> {
+    let observed_at = state.clock.now_ms();
     let (seen, raw) = match observe(app, &req).await {
         Ok(x) => x,
         Err(e) => return Err(refuse(state, &req, e.into()).await),
     };
 
-    // Decide and commit. If another request bound the token between our read and our
-    // insert, read again: the decision then sees the owner.
+    // Decide and commit. A conflict means another request got there first: it bound the
+    // token (the next decision sees the owner and refuses), or it stored a fresher Google
+    // read, which then stands and this request answers from it.
     let mut decision = None;
-    for _ in 0..2 {
+    for _ in 0..3 {
         let stored = state
             .store
             .find_purchase(req.package.as_str(), req.token.as_str())
             .await?;
-        let d = match verify::decide(
-            stored.as_ref(),
-            &req,
-            &seen,
-            &app.policy,
-            state.clock.now_ms(),
-        ) {
+        let now = state.clock.now_ms();
+        let mut d = match verify::decide(stored.as_ref(), &req, &seen, &app.policy, now) {
             Ok(d) => d,
             Err(rejection) => return Err(refuse(state, &req, rejection.into()).await),
         };
+        if let Some(stored) = stored.as_ref()
+            && fresher_than(state, &req, observed_at).await?
+        {
+            d.actions.retain(|a| match a {
+                Action::Acknowledge { .. } => !stored.acknowledged,
+                Action::Consume { .. } => !stored.consumed,
+            });
+            d.record = stored.clone();
+            decision = Some(d);
+            break;
+        }
         let verified = event(
             state,
             &req,
@@ -107,7 +115,8 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
                 google_raw: &raw,
                 events: &[verified],
                 is_new: stored.is_none(),
-                now: state.clock.now_ms(),
+                observed_at,
+                now,
             })
             .await;
         match saved {
@@ -122,16 +131,85 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
     let Some(mut decision) = decision else {
         return Err(refuse(state, &req, verify::Rejection::BoundToOtherUser.into()).await);
     };
+    settle_owed(state, app, &req, &mut decision).await;
+    Ok(Verified { decision })
+}
 
-    // Pay what we owe Google, now that the grant is durable.
+/// Whether the stored row holds a Google read that began after ours.
+async fn fresher_than(
+    state: &AppState,
+    req: &VerifyRequest,
+    observed_at: i64,
+) -> Result<bool, ApiError> {
+    let at = state
+        .store
+        .purchase_observed_at(req.package.as_str(), req.token.as_str())
+        .await?;
+    Ok(at.is_some_and(|at| at > observed_at))
+}
+
+/// How long one instance may hold the right to acknowledge/consume a purchase; longer than
+/// the whole retry budget of a Google call. An abandoned claim (a crash) lapses after it.
+const SETTLE_CLAIM_MS: i64 = 5 * 60 * 1000;
+
+/// Pays what we owe Google, now that the grant is durable: claims the purchase (so
+/// concurrent requests and instances acknowledge once), performs the actions, records the
+/// outcome. A failure is logged at error level and recorded, never swallowed; the purchase
+/// stays unacknowledged so the next verification retries it.
+async fn settle_owed(state: &AppState, app: &App, req: &VerifyRequest, decision: &mut Decision) {
+    if decision.actions.is_empty() {
+        return;
+    }
+    let (package, token) = (req.package.as_str(), req.token.as_str());
+    let now = state.clock.now_ms();
+    match state
+        .store
+        .claim_settlement(package, token, now + SETTLE_CLAIM_MS, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!("another request is settling this purchase");
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot claim the purchase to acknowledge it; a later verification retries");
+            return;
+        }
+    }
+    // Under the claim, drop what another request already settled.
+    match state.store.find_purchase(package, token).await {
+        Ok(Some(stored)) => {
+            decision.actions.retain(|a| match a {
+                Action::Acknowledge { .. } => !stored.acknowledged,
+                Action::Consume { .. } => !stored.consumed,
+            });
+            if stored.acknowledged {
+                decision.record.acknowledged = true;
+            }
+            if stored.consumed {
+                decision.completed(&Action::Consume {
+                    product_id: decision.record.product_id.clone(),
+                });
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot re-read the purchase under the claim"),
+    }
     let mut events = Vec::new();
+    let mut acknowledged = false;
+    let mut consumed = None;
     for action in decision.actions.clone() {
         match settle::perform(&app.play, &req.package, &req.token, &action).await {
             Ok(()) => {
                 decision.completed(&action);
+                match &action {
+                    Action::Acknowledge { .. } => acknowledged = true,
+                    Action::Consume { product_id } => consumed = Some(product_id.to_string()),
+                }
                 events.push(event(
                     state,
-                    &req,
+                    req,
                     settle::outcome_event(&action, true),
                     json!({}),
                 ));
@@ -142,27 +220,27 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
                 let detail = json!({"error": e.to_string()});
                 events.push(event(
                     state,
-                    &req,
+                    req,
                     settle::outcome_event(&action, false),
                     detail,
                 ));
             }
         }
     }
-    if !events.is_empty() {
-        state
-            .store
-            .save_purchase(SavePurchase {
-                record: &decision.record,
-                entitlements: &decision.entitlements,
-                google_raw: &raw,
-                events: &events,
-                is_new: false,
-                now: state.clock.now_ms(),
-            })
-            .await?;
+    let settlement = Settlement {
+        acknowledged,
+        consumed_product: consumed.as_deref(),
+        events: &events,
+        now: state.clock.now_ms(),
+    };
+    if let Err(e) = state
+        .store
+        .record_settlement(package, token, settlement)
+        .await
+    {
+        // Google has the truth; the next read of this purchase brings it back.
+        tracing::error!(error = %e, "cannot record the outcome of acknowledge/consume");
     }
-    Ok(Verified { decision })
 }
 
 /// The user's entitlements now. Subscriptions that still grant by their stored state but

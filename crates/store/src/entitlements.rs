@@ -20,7 +20,9 @@ pub(crate) async fn upsert(
            created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
          ON CONFLICT (purchase_id, name, product_id) DO UPDATE SET
-           state = excluded.state, expires_at = excluded.expires_at,
+           state = CASE WHEN entitlements.state = 'consumed' AND excluded.state = 'active'
+                        THEN 'consumed' ELSE excluded.state END,
+           expires_at = excluded.expires_at,
            auto_renewing = excluded.auto_renewing, quantity = excluded.quantity,
            test_purchase = excluded.test_purchase, updated_at = excluded.updated_at",
     )

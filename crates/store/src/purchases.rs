@@ -22,8 +22,21 @@ pub struct SavePurchase<'a> {
     pub events: &'a [NewEvent],
     /// `true` when no row existed when the decision was made: the insert must create it,
     /// and a concurrent insert for the same token is a [`StoreError::Conflict`].
-    /// `false`: the row must exist and still belong to `record.user_id`.
+    /// `false`: the row must exist, still belong to `record.user_id`, and not hold a fresher
+    /// Google read than this one (else [`StoreError::Conflict`]).
     pub is_new: bool,
+    /// When the Google read behind `record` began.
+    pub observed_at: i64,
+    pub now: i64,
+}
+
+/// What acknowledging or consuming established at Google (facts only ever become true).
+#[derive(Debug, Default)]
+pub struct Settlement<'a> {
+    pub acknowledged: bool,
+    /// The product consumed, if any: its entitlements become delivered records.
+    pub consumed_product: Option<&'a str>,
+    pub events: &'a [NewEvent],
     pub now: i64,
 }
 
@@ -47,6 +60,94 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(purchase_from_row).transpose()
+    }
+
+    /// When the Google read behind the stored row began, if the token is stored.
+    pub async fn purchase_observed_at(
+        &self,
+        package: &str,
+        token: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT observed_at FROM purchases WHERE package_name = $1 AND purchase_token = $2",
+        )
+        .bind(package)
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<i64, _>("observed_at"))
+            .transpose()?)
+    }
+
+    /// Claims the right to acknowledge or consume this purchase until `until`. Exactly one
+    /// claimant wins while a claim is live; [`Store::record_settlement`] releases it.
+    pub async fn claim_settlement(
+        &self,
+        package: &str,
+        token: &str,
+        until: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE purchases SET settle_claimed_until = $1
+             WHERE package_name = $2 AND purchase_token = $3
+               AND (settle_claimed_until IS NULL OR settle_claimed_until < $4)",
+        )
+        .bind(until)
+        .bind(package)
+        .bind(token)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records what acknowledging / consuming established (flags only turn on, so no
+    /// concurrent update is lost), appends the events, and releases the claim.
+    pub async fn record_settlement(
+        &self,
+        package: &str,
+        token: &str,
+        s: Settlement<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE purchases SET
+               acknowledged = CASE WHEN $1 = 1 THEN 1 ELSE acknowledged END,
+               consumed = CASE WHEN $2 = 1 THEN 1 ELSE consumed END,
+               settle_claimed_until = NULL, updated_at = $3
+             WHERE package_name = $4 AND purchase_token = $5 RETURNING purchase_id",
+        )
+        .bind(flag(s.acknowledged || s.consumed_product.is_some()))
+        .bind(flag(s.consumed_product.is_some()))
+        .bind(s.now)
+        .bind(package)
+        .bind(token)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::Corrupt(format!(
+                "no purchase to settle in {package}"
+            )));
+        };
+        let purchase_id: String = row.try_get("purchase_id")?;
+        if let Some(product) = s.consumed_product {
+            sqlx::query(
+                "UPDATE entitlements SET state = 'consumed', updated_at = $1
+                 WHERE purchase_id = $2 AND product_id = $3 AND state = 'active'",
+            )
+            .bind(s.now)
+            .bind(&purchase_id)
+            .bind(product)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for event in s.events {
+            events::insert(&mut *tx, event, Some(&purchase_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The user's subscriptions that still grant by their stored state but whose expiry has
@@ -124,9 +225,9 @@ impl Store {
                 "INSERT INTO purchases (purchase_id, package_name, purchase_token, kind, user_id,
                    product_id, state, acknowledged, consumed, quantity, order_id,
                    linked_purchase_token, expires_at, auto_renewing, test_purchase, started_at,
-                   google_raw, created_at, updated_at)
+                   google_raw, created_at, updated_at, observed_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                   $17, $18, $18)",
+                   $17, $18, $18, $19)",
             )
             .bind(&id)
             .bind(r.package.as_str())
@@ -146,6 +247,7 @@ impl Store {
             .bind(r.started_at)
             .bind(&raw)
             .bind(s.now)
+            .bind(s.observed_at)
             .execute(&mut *tx)
             .await
             .map_err(|e| match StoreError::from(e) {
@@ -157,11 +259,16 @@ impl Store {
             id
         } else {
             let row = sqlx::query(
-                "UPDATE purchases SET state = $1, acknowledged = $2, consumed = $3,
+                // Acknowledged and consumed are one-way at Google: a save sets them, never
+                // clears them (a concurrent request's earlier read must not undo them).
+                "UPDATE purchases SET state = $1,
+                   acknowledged = CASE WHEN $2 = 1 THEN 1 ELSE acknowledged END,
+                   consumed = CASE WHEN $3 = 1 THEN 1 ELSE consumed END,
                    quantity = $4, order_id = $5, linked_purchase_token = $6, expires_at = $7,
                    auto_renewing = $8, test_purchase = $9, started_at = $10, google_raw = $11,
-                   updated_at = $12
+                   updated_at = $12, observed_at = $16
                  WHERE package_name = $13 AND purchase_token = $14 AND user_id = $15
+                   AND observed_at <= $16
                  RETURNING purchase_id",
             )
             .bind(r.state.as_str())
@@ -179,11 +286,12 @@ impl Store {
             .bind(r.package.as_str())
             .bind(r.token.as_str())
             .bind(r.user_id.as_str())
+            .bind(s.observed_at)
             .fetch_optional(&mut *tx)
             .await?;
             match row {
                 Some(row) => row.try_get::<String, _>("purchase_id")?,
-                None => return Err(StoreError::Conflict("purchases_owner".into())),
+                None => return Err(StoreError::Conflict("purchases_owner_or_fresher".into())),
             }
         };
 

@@ -4,7 +4,7 @@ use playbill_core::{
     Entitlement, EntitlementState, PackageName, ProductId, ProductKind, PurchaseRecord,
     PurchaseState, PurchaseToken, Source, UserId,
 };
-use playbill_store::purchases::SavePurchase;
+use playbill_store::purchases::{SavePurchase, Settlement};
 use playbill_store::testing::TestDb;
 use playbill_store::{EventKind, NewEvent, StoreError, both_backends};
 use serde_json::json;
@@ -81,6 +81,7 @@ both_backends!(
                 google_raw: &raw,
                 events: &[event(EventKind::Verified, "tok-1")],
                 is_new: true,
+                observed_at: NOW,
                 now: NOW,
             })
             .await
@@ -111,6 +112,7 @@ both_backends!(
                 google_raw: &raw,
                 events: &[],
                 is_new: false,
+                observed_at: NOW,
                 now: NOW,
             })
             .await
@@ -154,6 +156,7 @@ both_backends!(
                 google_raw: &raw,
                 events: &[event(EventKind::Acknowledged, "tok-1")],
                 is_new: false,
+                observed_at: NOW,
                 now: NOW + 1,
             })
             .await
@@ -201,6 +204,7 @@ both_backends!(one_token_one_owner, |db: TestDb| async move {
                     google_raw: &raw,
                     events: &[],
                     is_new,
+                    observed_at: NOW,
                     now: NOW,
                 })
                 .await
@@ -211,7 +215,7 @@ both_backends!(one_token_one_owner, |db: TestDb| async move {
         matches!(save("u2", true).await, Err(StoreError::Conflict(c)) if c == "purchases_token_unique")
     );
     assert!(
-        matches!(save("u2", false).await, Err(StoreError::Conflict(c)) if c == "purchases_owner")
+        matches!(save("u2", false).await, Err(StoreError::Conflict(c)) if c == "purchases_owner_or_fresher")
     );
     let owner = store
         .find_purchase("com.example", "tok-shared")
@@ -237,6 +241,7 @@ both_backends!(
                         google_raw: &json!({}),
                         events: &[],
                         is_new: true,
+                        observed_at: NOW,
                         now: NOW,
                     })
                     .await
@@ -289,6 +294,7 @@ both_backends!(expire_purchase_removes_access, |db: TestDb| async move {
             google_raw: &json!({}),
             events: &[],
             is_new: true,
+            observed_at: NOW,
             now: NOW,
         })
         .await
@@ -322,3 +328,131 @@ both_backends!(expire_purchase_removes_access, |db: TestDb| async move {
         !format!("{:?}", event(EventKind::Verified, "tok-old-and-secret")).contains("and-secret")
     );
 });
+
+both_backends!(
+    an_older_read_never_replaces_a_fresher_one,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let save = |state: PurchaseState, observed_at: i64, is_new: bool| {
+            let store = store.clone();
+            async move {
+                let mut r = record("u1", "tok-fresh");
+                r.state = state;
+                store
+                    .save_purchase(SavePurchase {
+                        record: &r,
+                        entitlements: &[],
+                        google_raw: &json!({}),
+                        events: &[],
+                        is_new,
+                        observed_at,
+                        now: NOW,
+                    })
+                    .await
+            }
+        };
+        save(PurchaseState::Active, NOW, true).await.unwrap();
+        save(PurchaseState::Canceled, NOW + 10, false)
+            .await
+            .unwrap();
+        let stale = save(PurchaseState::Active, NOW + 5, false).await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+        let back = store
+            .find_purchase("com.example", "tok-fresh")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            back.state,
+            PurchaseState::Canceled,
+            "the fresher read stands"
+        );
+        assert_eq!(
+            store
+                .purchase_observed_at("com.example", "tok-fresh")
+                .await
+                .unwrap(),
+            Some(NOW + 10)
+        );
+    }
+);
+
+both_backends!(
+    settlement_is_claimed_once_and_recorded_monotonically,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let mut r = record("u1", "tok-settle");
+        r.kind = ProductKind::OneTime;
+        store
+            .save_purchase(SavePurchase {
+                record: &r,
+                entitlements: &[grant("pro", EntitlementState::Active, None)],
+                google_raw: &json!({}),
+                events: &[],
+                is_new: true,
+                observed_at: NOW,
+                now: NOW,
+            })
+            .await
+            .unwrap();
+        let claim =
+            |now: i64| store.claim_settlement("com.example", "tok-settle", now + 60_000, now);
+        let (a, b) = tokio::join!(claim(NOW), claim(NOW));
+        assert!(a.unwrap() ^ b.unwrap(), "exactly one claimant");
+        assert!(!claim(NOW + 1).await.unwrap(), "a live claim holds");
+        assert!(
+            claim(NOW + 61_000).await.unwrap(),
+            "an abandoned claim expires"
+        );
+        store
+            .record_settlement(
+                "com.example",
+                "tok-settle",
+                Settlement {
+                    acknowledged: false,
+                    consumed_product: Some("premium"),
+                    events: &[event(EventKind::Consumed, "tok-settle")],
+                    now: NOW,
+                },
+            )
+            .await
+            .unwrap();
+        let back = store
+            .find_purchase("com.example", "tok-settle")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(back.acknowledged && back.consumed, "consuming acknowledges");
+        assert!(
+            store
+                .active_entitlements("com.example", "u1", NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            claim(NOW + 2).await.unwrap(),
+            "recording released the claim"
+        );
+        // A later settlement that failed changes no fact.
+        store
+            .record_settlement(
+                "com.example",
+                "tok-settle",
+                Settlement {
+                    now: NOW,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .find_purchase("com.example", "tok-settle")
+                .await
+                .unwrap()
+                .unwrap()
+                .consumed
+        );
+    }
+);

@@ -113,3 +113,38 @@ api_test!(obfuscated_account_id_must_match_the_user, |app| {
         StatusCode::OK
     );
 });
+
+api_test!(concurrent_verifications_by_the_owner_settle_once, |app| {
+    let token = app.buy(PKG, json!({"product_id": "premium"})).await;
+    let v = || app.verify(PKG, "alice", "premium", &token, "subscription");
+    let (a, b, c, d) = tokio::join!(v(), v(), v(), v());
+    for r in [&a, &b, &c, &d] {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    assert_eq!(
+        app.google_calls("POST", ":acknowledge").await,
+        1,
+        "one acknowledge"
+    );
+    assert!(
+        app.store
+            .find_purchase(PKG, &token)
+            .await
+            .unwrap()
+            .unwrap()
+            .acknowledged
+    );
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["no_ads", "pro"]);
+
+    let coins = app
+        .buy(PKG, json!({"product_id": "coins", "quantity": 2}))
+        .await;
+    let v = || app.verify(PKG, "alice", "coins", &coins, "one_time");
+    let (a, b, c, d) = tokio::join!(v(), v(), v(), v());
+    for r in [&a, &b, &c, &d] {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    assert_eq!(app.google_calls("POST", ":consume").await, 1, "one consume");
+    let stored = app.store.find_purchase(PKG, &coins).await.unwrap().unwrap();
+    assert!(stored.consumed, "no lost update: {stored:?}");
+});
