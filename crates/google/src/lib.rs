@@ -9,12 +9,14 @@
 //! - [`client`]: [`PlayClient`] with retries and typed [`GoogleError`]s.
 //! - [`observe`]: Google's answers reduced to `playbill_core::Observation`.
 //! - [`rtdn`]: the `DeveloperNotification` published through Pub/Sub.
+//! - [`pubsub`]: Cloud Pub/Sub v1 wire types (topics, subscriptions, pull, push envelope).
 
 pub mod auth;
 pub mod client;
 mod error;
 pub mod methods;
 pub mod observe;
+pub mod pubsub;
 pub mod rtdn;
 pub mod wire;
 

@@ -6,6 +6,8 @@
 //!   key file it writes on start ([`keys`], [`oauth`]).
 //! - `/androidpublisher/v3/...`: the Play Developer API methods of this slice, per the
 //!   discovery document, with Google's error envelope ([`play`]).
+//! - `/v1/projects/...`: Cloud Pub/Sub v1 (topics, subscriptions, publish, pull,
+//!   acknowledge, modifyAckDeadline); every RTDN is published to a topic here ([`pubsub`]).
 //! - `/sandbox/v1/...`: the control API — products, purchases, clock, faults, request log
 //!   ([`control`]).
 //!
@@ -13,7 +15,7 @@
 //! into grace and hold and expire as it passes ([`lifecycle`]), and every change publishes
 //! the RTDN Google would (readable at `/sandbox/v1/notifications`).
 //!
-//! Not faked yet (later work on issue 3): Pub/Sub delivery (push with OIDC, pull), pause,
+//! Not faked yet (later work on issue 3): Pub/Sub push with OIDC tokens, pause,
 //! plan changes and linked tokens, prepaid plans, refunds and voided purchases, orders,
 //! catalog APIs, Cloud Storage reports, quotas.
 //! The sandbox shares no state with the server: they talk over HTTP only.
@@ -25,6 +27,7 @@ pub mod lifecycle;
 pub mod oauth;
 pub mod period;
 pub mod play;
+pub mod pubsub;
 pub mod state;
 
 use std::future::Future;
@@ -204,8 +207,24 @@ pub fn router(shared: Shared) -> Router {
         )
         .route("/sandbox/v1/requests", get(control::requests))
         .route("/sandbox/v1/notifications", get(control::notifications));
+    let pubsub = Router::new()
+        .route(
+            "/v1/projects/{project}/topics/{topic}",
+            axum::routing::put(pubsub::create_topic)
+                .get(pubsub::get_topic)
+                .delete(pubsub::delete_topic)
+                .post(pubsub::topic_action),
+        )
+        .route(
+            "/v1/projects/{project}/subscriptions/{subscription}",
+            axum::routing::put(pubsub::create_subscription)
+                .get(pubsub::get_subscription)
+                .delete(pubsub::delete_subscription)
+                .post(pubsub::subscription_action),
+        );
     google
         .merge(control)
+        .merge(pubsub)
         .fallback(|| async {
             GoogleApiError::new(StatusCode::NOT_FOUND, "notFound", "Method not found.")
         })

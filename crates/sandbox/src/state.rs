@@ -167,6 +167,9 @@ pub struct World {
     pub order_seq: u64,
     /// Every notification published, oldest first.
     pub notifications: Vec<Published>,
+    pub pubsub: crate::pubsub::PubSub,
+    /// The topic RTDNs are published to.
+    pub rtdn_topic: String,
 }
 
 /// A published RTDN, as it will travel in a Pub/Sub message.
@@ -187,6 +190,14 @@ pub enum TransitionError {
 
 impl World {
     pub fn new(base_url: String, project_id: String) -> Self {
+        let mut world = Self::empty(base_url, project_id);
+        let topic = world.rtdn_topic.clone();
+        world.pubsub.ensure_topic(&topic);
+        world
+    }
+
+    fn empty(base_url: String, project_id: String) -> Self {
+        let rtdn_topic = crate::pubsub::default_topic(&project_id);
         Self {
             base_url,
             project_id,
@@ -199,6 +210,8 @@ impl World {
             faults: Vec::new(),
             order_seq: 0,
             notifications: Vec::new(),
+            pubsub: Default::default(),
+            rtdn_topic,
         }
     }
 
@@ -249,8 +262,14 @@ impl World {
         n.version = "1.0".into();
         n.package_name = package.to_owned();
         n.event_time_millis = Some(Int64(event_time));
+        let data = serde_json::to_vec(&n).unwrap_or_default();
+        let topic = self.rtdn_topic.clone();
+        let message_id = self
+            .pubsub
+            .publish(&topic, &data, None, event_time)
+            .unwrap_or_default();
         self.notifications.push(Published {
-            message_id: (self.notifications.len() as u64 + 1_000_000_000_001).to_string(),
+            message_id,
             publish_time_ms: event_time,
             notification: n,
         });

@@ -8,12 +8,13 @@ mod common;
 use playbill_google::methods::{self, ANDROIDPUBLISHER_SCOPE};
 use serde_json::{Value, json};
 
-fn discovery() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../contracts/androidpublisher.v3.json"
-    );
+fn contract(name: &str) -> Value {
+    let path = format!("{}/../../contracts/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn discovery() -> Value {
+    contract("androidpublisher.v3.json")
 }
 
 fn all_methods(resource: &Value, out: &mut Vec<Value>) {
@@ -219,4 +220,134 @@ async fn every_sandbox_response_matches_the_contract() {
     }
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(checked, 12);
+}
+
+/// The Pub/Sub methods the sandbox serves, with the route it registers for each.
+const PUBSUB_ROUTES: &[(&str, &str, &str)] = &[
+    (
+        "pubsub.projects.topics.create",
+        "PUT",
+        "v1/projects/{project}/topics/{topic}",
+    ),
+    (
+        "pubsub.projects.topics.get",
+        "GET",
+        "v1/projects/{project}/topics/{topic}",
+    ),
+    (
+        "pubsub.projects.topics.delete",
+        "DELETE",
+        "v1/projects/{project}/topics/{topic}",
+    ),
+    (
+        "pubsub.projects.topics.publish",
+        "POST",
+        "v1/projects/{project}/topics/{topic}:publish",
+    ),
+    (
+        "pubsub.projects.subscriptions.create",
+        "PUT",
+        "v1/projects/{project}/subscriptions/{subscription}",
+    ),
+    (
+        "pubsub.projects.subscriptions.get",
+        "GET",
+        "v1/projects/{project}/subscriptions/{subscription}",
+    ),
+    (
+        "pubsub.projects.subscriptions.delete",
+        "DELETE",
+        "v1/projects/{project}/subscriptions/{subscription}",
+    ),
+    (
+        "pubsub.projects.subscriptions.pull",
+        "POST",
+        "v1/projects/{project}/subscriptions/{subscription}:pull",
+    ),
+    (
+        "pubsub.projects.subscriptions.acknowledge",
+        "POST",
+        "v1/projects/{project}/subscriptions/{subscription}:acknowledge",
+    ),
+    (
+        "pubsub.projects.subscriptions.modifyAckDeadline",
+        "POST",
+        "v1/projects/{project}/subscriptions/{subscription}:modifyAckDeadline",
+    ),
+];
+
+#[test]
+fn pubsub_routes_are_the_contracts_flat_paths() {
+    let doc = contract("pubsub.v1.json");
+    let mut all = Vec::new();
+    all_methods(&doc, &mut all);
+    // The contract names parameters {projectsId}, {topicsId}, {subscriptionsId}.
+    let normalise = |p: &str| {
+        p.replace("{projectsId}", "{project}")
+            .replace("{topicsId}", "{topic}")
+            .replace("{subscriptionsId}", "{subscription}")
+    };
+    for (id, http, route) in PUBSUB_ROUTES {
+        let m = all
+            .iter()
+            .find(|m| m["id"] == *id)
+            .unwrap_or_else(|| panic!("{id} missing"));
+        assert_eq!(normalise(m["flatPath"].as_str().unwrap()), *route, "{id}");
+        assert_eq!(m["httpMethod"], *http, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pubsub_answers_match_the_contract() {
+    let h = common::start().await;
+    let doc = contract("pubsub.v1.json");
+    let v1 = |method: reqwest::Method, path: &str, body: Value| {
+        let req = h
+            .http
+            .request(method, format!("{}/v1/{path}", h.base))
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert!(r.status().is_success());
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let topic = "projects/playbill-tests/topics/play-billing";
+    let mut errors = Vec::new();
+    let sub = v1(
+        reqwest::Method::PUT,
+        "projects/playbill-tests/subscriptions/contract",
+        json!({"topic": topic}),
+    )
+    .await;
+    check(
+        &doc,
+        &json!({"$ref": "Subscription"}),
+        &sub,
+        "Subscription",
+        &mut errors,
+    );
+    let t = v1(reqwest::Method::GET, topic, json!(null)).await;
+    check(&doc, &json!({"$ref": "Topic"}), &t, "Topic", &mut errors);
+    h.control(
+        "apps/com.example.c/products",
+        json!({"product_id": "pro", "type": "subscription"}),
+    )
+    .await;
+    h.buy("com.example.c", json!({"product_id": "pro"})).await;
+    let pulled = v1(
+        reqwest::Method::POST,
+        "projects/playbill-tests/subscriptions/contract:pull",
+        json!({"maxMessages": 5}),
+    )
+    .await;
+    assert_eq!(pulled["receivedMessages"].as_array().map(Vec::len), Some(1));
+    check(
+        &doc,
+        &json!({"$ref": "PullResponse"}),
+        &pulled,
+        "PullResponse",
+        &mut errors,
+    );
+    assert!(errors.is_empty(), "{errors:#?}");
 }
