@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use playbill_sandbox::forward::ForwardTarget;
 use playbill_sandbox::period::Period;
 use playbill_sandbox::state::Kind;
 use playbill_sandbox::{Sandbox, SandboxConfig};
@@ -64,6 +65,13 @@ enum Command {
         /// GCP project id written into the key file.
         #[arg(long, default_value = "playbill-sandbox")]
         project_id: String,
+        /// Also forward every RTDN to an external Pub/Sub (root URL, e.g. the emulator's
+        /// http://127.0.0.1:8085); needs --forward-topic.
+        #[arg(long, requires = "forward_topic")]
+        forward_pubsub: Option<String>,
+        /// The external topic, projects/PROJECT/topics/TOPIC.
+        #[arg(long, requires = "forward_pubsub")]
+        forward_topic: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -125,11 +133,17 @@ async fn run(command: Command) -> Result<(), BoxError> {
             listen,
             key_file,
             project_id,
+            forward_pubsub,
+            forward_topic,
         } => {
+            let forward = forward_pubsub
+                .zip(forward_topic)
+                .map(|(pubsub_url, topic)| ForwardTarget { pubsub_url, topic });
             let sb = Sandbox::bind(SandboxConfig {
                 listen,
                 key_file,
                 project_id,
+                forward,
             })
             .await?;
             say(&format!("sandbox listening on {}", sb.base_url()));
@@ -170,6 +184,7 @@ async fn serve(
             listen: sandbox_listen,
             key_file: data_dir.join("sandbox-service-account.json"),
             project_id: "playbill-sandbox".into(),
+            forward: None,
         })
         .await?;
         say(&format!("sandbox listening on {}", sb.base_url()));

@@ -363,3 +363,34 @@ pub async fn notifications(State(shared): State<Shared>) -> Json<Value> {
     world.run_until(now);
     Json(json!({ "notifications": world.notifications }))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RtdnSettings {
+    /// Also forward every RTDN to this external Pub/Sub topic (null: stop forwarding).
+    forward: Option<crate::forward::ForwardTarget>,
+}
+
+fn rtdn_json(world: &crate::state::World) -> Value {
+    json!({"topic": world.rtdn_topic, "forward": world.forward_target})
+}
+
+/// `GET /sandbox/v1/rtdn`: where notifications go.
+pub async fn get_rtdn(State(shared): State<Shared>) -> Json<Value> {
+    Json(rtdn_json(&shared.lock()))
+}
+
+/// `PUT /sandbox/v1/rtdn` with `{"forward": {"pubsub_url", "topic"} | null}`.
+pub async fn put_rtdn(
+    State(shared): State<Shared>,
+    b: Result<Json<RtdnSettings>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let b = body(b)?;
+    if let Some(f) = &b.forward {
+        f.validate()
+            .map_err(|m| GoogleApiError::invalid("invalid", m))?;
+    }
+    let mut world = shared.lock();
+    world.forward_target = b.forward;
+    Ok(Json(rtdn_json(&world)))
+}

@@ -22,6 +22,7 @@
 
 pub mod control;
 pub mod error;
+pub mod forward;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
@@ -55,6 +56,8 @@ pub struct SandboxConfig {
     pub key_file: PathBuf,
     /// GCP project id written into the key file (6+ characters, as Google requires).
     pub project_id: String,
+    /// Also forward every RTDN to this external Pub/Sub topic.
+    pub forward: Option<forward::ForwardTarget>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +69,8 @@ pub enum SandboxError {
     },
     #[error("cannot create the service-account key: {0}")]
     Key(String),
+    #[error("forward target: {0}")]
+    Forward(String),
     #[error("cannot write the key file {path}: {source}")]
     KeyFile {
         path: PathBuf,
@@ -85,6 +90,9 @@ pub struct Sandbox {
 impl Sandbox {
     /// Binds the listener, makes a key and writes the key file.
     pub async fn bind(config: SandboxConfig) -> Result<Self, SandboxError> {
+        if let Some(f) = &config.forward {
+            f.validate().map_err(SandboxError::Forward)?;
+        }
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -109,6 +117,7 @@ impl Sandbox {
         })?;
         let mut world = World::new(base_url.clone(), config.project_id.clone());
         world.keys.insert(key.kid.clone(), key);
+        world.forward_target = config.forward.clone();
         Ok(Self {
             listener,
             shared: Shared::new(world),
@@ -158,9 +167,16 @@ impl Sandbox {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, router(self.shared))
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.shared.lock().forward_tx = Some(tx);
+        let forwarder = tokio::spawn(forward::run(rx));
+        let result = axum::serve(self.listener, router(self.shared.clone()))
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        // Closing the channel lets the forwarder finish what it holds.
+        self.shared.lock().forward_tx = None;
+        let _ = forwarder.await;
+        result
     }
 }
 
@@ -206,7 +222,11 @@ pub fn router(shared: Shared) -> Router {
             post(control::add_fault).delete(control::clear_faults),
         )
         .route("/sandbox/v1/requests", get(control::requests))
-        .route("/sandbox/v1/notifications", get(control::notifications));
+        .route("/sandbox/v1/notifications", get(control::notifications))
+        .route(
+            "/sandbox/v1/rtdn",
+            get(control::get_rtdn).put(control::put_rtdn),
+        );
     let pubsub = Router::new()
         .route(
             "/v1/projects/{project}/topics/{topic}",

@@ -170,6 +170,9 @@ pub struct World {
     pub pubsub: crate::pubsub::PubSub,
     /// The topic RTDNs are published to.
     pub rtdn_topic: String,
+    /// Where RTDNs are also forwarded, if anywhere.
+    pub forward_target: Option<crate::forward::ForwardTarget>,
+    pub forward_tx: Option<crate::forward::Sender>,
 }
 
 /// A published RTDN, as it will travel in a Pub/Sub message.
@@ -212,6 +215,8 @@ impl World {
             notifications: Vec::new(),
             pubsub: Default::default(),
             rtdn_topic,
+            forward_target: None,
+            forward_tx: None,
         }
     }
 
@@ -268,6 +273,12 @@ impl World {
             .pubsub
             .publish(&topic, &data, None, event_time)
             .unwrap_or_default();
+        if let (Some(target), Some(tx)) = (&self.forward_target, &self.forward_tx) {
+            let _ = tx.send(crate::forward::Outgoing {
+                target: target.clone(),
+                data: data.clone(),
+            });
+        }
         self.notifications.push(Published {
             message_id,
             publish_time_ms: event_time,

@@ -23,6 +23,7 @@ pub async fn start() -> Harness {
         listen: "127.0.0.1:0".parse().unwrap(),
         key_file: dir.path().join("key.json"),
         project_id: "playbill-tests".into(),
+        forward: None,
     })
     .await
     .unwrap();

@@ -61,6 +61,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         listen: addr0(),
         key_file: dir.path().join("key.json"),
         project_id: "playbill-test".into(),
+        forward: None,
     })
     .await
     .expect("sandbox binds");
