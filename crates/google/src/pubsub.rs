@@ -101,6 +101,24 @@ pub struct Subscription {
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+/// Backoff between push redeliveries (`google-duration` strings such as `"10s"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_backoff: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_backoff: Option<String>,
+}
+
+/// Parses a `google-duration` (`"10s"`, `"3.5s"`) into milliseconds.
+pub fn parse_duration_ms(s: &str) -> Option<i64> {
+    let secs: f64 = s.strip_suffix('s')?.parse().ok()?;
+    (secs.is_finite() && (0.0..=1e9).contains(&secs)).then(|| (secs * 1000.0).round() as i64)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

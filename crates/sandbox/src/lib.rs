@@ -15,7 +15,10 @@
 //! into grace and hold and expire as it passes ([`lifecycle`]), and every change publishes
 //! the RTDN Google would (readable at `/sandbox/v1/notifications`).
 //!
-//! Not faked yet (later work on issue 3): Pub/Sub push with OIDC tokens, pause,
+//! Push subscriptions get wrapped envelopes with OIDC tokens signed by the sandbox, verifiable
+//! against its JWKS (`/oauth2/v3/certs`) ([`push`]).
+//!
+//! Not faked yet (later work on issue 3): pause,
 //! plan changes and linked tokens, prepaid plans, refunds and voided purchases, orders,
 //! catalog APIs, Cloud Storage reports, quotas.
 //! The sandbox shares no state with the server: they talk over HTTP only.
@@ -29,6 +32,7 @@ pub mod oauth;
 pub mod period;
 pub mod play;
 pub mod pubsub;
+pub mod push;
 pub mod state;
 
 use std::future::Future;
@@ -115,7 +119,8 @@ impl Sandbox {
             path: config.key_file.clone(),
             source,
         })?;
-        let mut world = World::new(base_url.clone(), config.project_id.clone());
+        let oidc = push::OidcSigner::generate().map_err(SandboxError::Key)?;
+        let mut world = World::new(base_url.clone(), config.project_id.clone(), oidc);
         world.keys.insert(key.kid.clone(), key);
         world.forward_target = config.forward.clone();
         Ok(Self {
@@ -170,11 +175,13 @@ impl Sandbox {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         self.shared.lock().forward_tx = Some(tx);
         let forwarder = tokio::spawn(forward::run(rx));
+        let pusher = tokio::spawn(push::run(self.shared.clone()));
         let result = axum::serve(self.listener, router(self.shared.clone()))
             .with_graceful_shutdown(shutdown)
             .await;
         // Closing the channel lets the forwarder finish what it holds.
         self.shared.lock().forward_tx = None;
+        pusher.abort();
         let _ = forwarder.await;
         result
     }
@@ -226,7 +233,12 @@ pub fn router(shared: Shared) -> Router {
         .route(
             "/sandbox/v1/rtdn",
             get(control::get_rtdn).put(control::put_rtdn),
-        );
+        )
+        .route(
+            "/sandbox/v1/delivery",
+            get(push::get_delivery).put(push::put_delivery),
+        )
+        .route("/oauth2/v3/certs", get(push::certs));
     let pubsub = Router::new()
         .route(
             "/v1/projects/{project}/topics/{topic}",

@@ -37,10 +37,38 @@ struct Outstanding {
     deadline_wall_ms: i64,
 }
 
+/// A message waiting in a subscription.
+struct Queued {
+    message: PubsubMessage,
+    attempt: i32,
+    /// Push: not before this wall time (backoff after a failed attempt).
+    not_before: i64,
+    /// Push: when it was queued (the out-of-order switch holds messages briefly).
+    queued_at: i64,
+    /// Push: the extra copy the duplicate switch adds.
+    duplicate: bool,
+}
+
+impl Queued {
+    fn new(message: PubsubMessage, attempt: i32, now: i64) -> Self {
+        Self {
+            message,
+            attempt,
+            not_before: now,
+            queued_at: now,
+            duplicate: false,
+        }
+    }
+}
+
+/// How long the out-of-order switch holds push messages before delivering the newest first.
+const REORDER_HOLD_MS: i64 = 300;
+
 struct SubState {
     config: Subscription,
-    queue: VecDeque<(PubsubMessage, i32)>,
+    queue: VecDeque<Queued>,
     outstanding: HashMap<String, Outstanding>,
+    push_in_flight: bool,
 }
 
 impl SubState {
@@ -58,9 +86,31 @@ impl SubState {
             .collect();
         for id in expired {
             if let Some(o) = self.outstanding.remove(&id) {
-                self.queue.push_front((o.message, o.attempt + 1));
+                self.queue
+                    .push_front(Queued::new(o.message, o.attempt + 1, now));
             }
         }
+    }
+
+    fn push_endpoint(&self) -> Option<&str> {
+        self.config
+            .push_config
+            .as_ref()
+            .and_then(|p| p.push_endpoint.as_deref())
+            .filter(|e| !e.is_empty())
+    }
+
+    /// Backoff before push attempt `attempt + 1`, within the subscription's retry policy.
+    fn backoff_ms(&self, attempt: i32) -> i64 {
+        let policy = self.config.retry_policy.as_ref();
+        let bound = |v: Option<&String>, default: i64| {
+            v.and_then(|d| playbill_google::pubsub::parse_duration_ms(d))
+                .unwrap_or(default)
+        };
+        let min = bound(policy.and_then(|p| p.minimum_backoff.as_ref()), 1_000);
+        let max = bound(policy.and_then(|p| p.maximum_backoff.as_ref()), 60_000).max(min);
+        min.saturating_mul(1i64 << (attempt - 1).clamp(0, 20))
+            .min(max)
     }
 }
 
@@ -99,12 +149,82 @@ impl PubSub {
             ordering_key: None,
             publish_time: Some(format_time(publish_time_ms)),
         };
+        let now = wall_ms();
         for sub in self.subscriptions.values_mut() {
             if sub.config.topic == topic {
-                sub.queue.push_back((message.clone(), 1));
+                sub.queue.push_back(Queued::new(message.clone(), 1, now));
             }
         }
         Some(id)
+    }
+
+    /// The next push attempt of each push subscription that has none in flight.
+    pub fn take_push_jobs(&mut self, now: i64, out_of_order: bool) -> Vec<crate::push::Job> {
+        let mut jobs = Vec::new();
+        for (name, s) in &mut self.subscriptions {
+            let Some(endpoint) = s.push_endpoint().map(str::to_owned) else {
+                continue;
+            };
+            if s.push_in_flight {
+                continue;
+            }
+            let eligible = |q: &Queued| {
+                q.not_before <= now && (!out_of_order || q.queued_at + REORDER_HOLD_MS <= now)
+            };
+            let index = if out_of_order {
+                s.queue.iter().rposition(eligible)
+            } else {
+                s.queue.iter().position(eligible)
+            };
+            let Some(q) = index.and_then(|i| s.queue.remove(i)) else {
+                continue;
+            };
+            let oidc = s
+                .config
+                .push_config
+                .as_ref()
+                .and_then(|p| p.oidc_token.as_ref())
+                .map(|o| {
+                    let audience = if o.audience.is_empty() {
+                        endpoint.clone()
+                    } else {
+                        o.audience.clone()
+                    };
+                    (o.service_account_email.clone(), audience)
+                });
+            s.push_in_flight = true;
+            jobs.push(crate::push::Job {
+                subscription: name.clone(),
+                endpoint,
+                oidc,
+                message: q.message,
+                attempt: q.attempt,
+                duplicate: q.duplicate,
+                timeout: Duration::from_millis(s.ack_deadline_ms() as u64),
+            });
+        }
+        jobs
+    }
+
+    /// Records a push attempt's outcome: done (plus the duplicate copy if that switch is on),
+    /// or queued again after the backoff.
+    pub fn push_done(&mut self, job: crate::push::Job, ok: bool, duplicate: bool, now: i64) {
+        let Some(s) = self.subscriptions.get_mut(&job.subscription) else {
+            return;
+        };
+        s.push_in_flight = false;
+        if ok {
+            if duplicate && !job.duplicate {
+                let mut copy = Queued::new(job.message, job.attempt, now - REORDER_HOLD_MS);
+                copy.duplicate = true;
+                s.queue.push_front(copy);
+            }
+        } else {
+            let mut again = Queued::new(job.message, job.attempt + 1, now);
+            again.not_before = now + s.backoff_ms(job.attempt);
+            again.duplicate = job.duplicate;
+            s.queue.push_back(again);
+        }
     }
 }
 
@@ -256,6 +376,41 @@ pub async fn create_subscription(
             "ackDeadlineSeconds must be between 10 and 600.",
         ));
     }
+    if let Some(push) = &config.push_config {
+        let endpoint = push.push_endpoint.as_deref().unwrap_or_default();
+        if !endpoint.is_empty()
+            && !endpoint.starts_with("http://")
+            && !endpoint.starts_with("https://")
+        {
+            return Err(GoogleApiError::invalid(
+                "badRequest",
+                "pushEndpoint must be an http(s) URL.",
+            ));
+        }
+        if push
+            .oidc_token
+            .as_ref()
+            .is_some_and(|o| o.service_account_email.is_empty())
+        {
+            return Err(GoogleApiError::invalid(
+                "badRequest",
+                "oidcToken.serviceAccountEmail is required.",
+            ));
+        }
+    }
+    if let Some(policy) = &config.retry_policy {
+        for d in [&policy.minimum_backoff, &policy.maximum_backoff]
+            .into_iter()
+            .flatten()
+        {
+            if playbill_google::pubsub::parse_duration_ms(d).is_none_or(|ms| ms > 600_000) {
+                return Err(GoogleApiError::invalid(
+                    "badRequest",
+                    "retryPolicy backoffs must be durations between 0s and 600s.",
+                ));
+            }
+        }
+    }
     let mut world = shared.lock();
     if !world.pubsub.topics.contains_key(&config.topic) {
         return Err(not_found("topic", &config.topic));
@@ -278,6 +433,7 @@ pub async fn create_subscription(
             config: config.clone(),
             queue: VecDeque::new(),
             outstanding: HashMap::new(),
+            push_in_flight: false,
         },
     );
     Ok(Json(config))
@@ -388,7 +544,8 @@ pub async fn subscription_action(
             for id in req.ack_ids {
                 if req.ack_deadline_seconds == 0 {
                     if let Some(o) = s.outstanding.remove(&id) {
-                        s.queue.push_front((o.message, o.attempt + 1));
+                        s.queue
+                            .push_front(Queued::new(o.message, o.attempt + 1, now));
                     }
                 } else if let Some(o) = s.outstanding.get_mut(&id) {
                     o.deadline_wall_ms = now + i64::from(req.ack_deadline_seconds) * 1000;
@@ -414,7 +571,10 @@ fn pull_now(shared: &Shared, name: &str, max: usize) -> ApiResult<Vec<ReceivedMe
     let deadline = now + s.ack_deadline_ms();
     let mut out = Vec::new();
     while out.len() < max {
-        let Some((message, attempt)) = s.queue.pop_front() else {
+        let Some(Queued {
+            message, attempt, ..
+        }) = s.queue.pop_front()
+        else {
             break;
         };
         let ack_id = random_token("ack-", 32);

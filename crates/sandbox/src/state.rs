@@ -173,6 +173,9 @@ pub struct World {
     /// Where RTDNs are also forwarded, if anywhere.
     pub forward_target: Option<crate::forward::ForwardTarget>,
     pub forward_tx: Option<crate::forward::Sender>,
+    /// Signs push requests' OIDC tokens.
+    pub oidc: crate::push::OidcSigner,
+    pub delivery: crate::push::DeliverySettings,
 }
 
 /// A published RTDN, as it will travel in a Pub/Sub message.
@@ -192,14 +195,14 @@ pub enum TransitionError {
 }
 
 impl World {
-    pub fn new(base_url: String, project_id: String) -> Self {
-        let mut world = Self::empty(base_url, project_id);
+    pub fn new(base_url: String, project_id: String, oidc: crate::push::OidcSigner) -> Self {
+        let mut world = Self::empty(base_url, project_id, oidc);
         let topic = world.rtdn_topic.clone();
         world.pubsub.ensure_topic(&topic);
         world
     }
 
-    fn empty(base_url: String, project_id: String) -> Self {
+    fn empty(base_url: String, project_id: String, oidc: crate::push::OidcSigner) -> Self {
         let rtdn_topic = crate::pubsub::default_topic(&project_id);
         Self {
             base_url,
@@ -217,6 +220,8 @@ impl World {
             rtdn_topic,
             forward_target: None,
             forward_tx: None,
+            oidc,
+            delivery: Default::default(),
         }
     }
 
