@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::methods::{self, Method};
 use crate::wire::{
     ProductPurchase, ProductPurchaseV2, ProductPurchasesAcknowledgeRequest, SubscriptionPurchaseV2,
-    SubscriptionPurchasesAcknowledgeRequest,
+    SubscriptionPurchasesAcknowledgeRequest, VoidedPurchasesListResponse,
 };
 use crate::{GoogleError, TokenSource};
 
@@ -105,6 +105,19 @@ impl PlayClient {
     ) -> Result<WithRaw<SubscriptionPurchaseV2>, GoogleError> {
         let path = methods::SUBSCRIPTIONSV2_GET.path(&[("packageName", package), ("token", token)]);
         self.read(&methods::SUBSCRIPTIONSV2_GET, &path).await
+    }
+
+    /// `androidpublisher.purchases.voidedpurchases.list`; `query` holds the optional
+    /// parameters (`startTime`, `endTime`, `maxResults`, `token`, `type`,
+    /// `includeQuantityBasedPartialRefund`).
+    pub async fn list_voided(
+        &self,
+        package: &str,
+        query: &[(&str, String)],
+    ) -> Result<WithRaw<VoidedPurchasesListResponse>, GoogleError> {
+        let m = methods::VOIDEDPURCHASES_LIST;
+        let path = methods::with_query(m.path(&[("packageName", package)]), query);
+        self.read(&m, &path).await
     }
 
     /// `androidpublisher.purchases.products.get` (v1; productsv2 is preferred).

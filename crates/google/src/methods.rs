@@ -33,6 +33,21 @@ impl Method {
     }
 }
 
+/// Appends `?k=v&…` with percent-encoded values.
+pub fn with_query(path: String, query: &[(&str, String)]) -> String {
+    if query.is_empty() {
+        return path;
+    }
+    let mut out = path;
+    for (i, (k, v)) in query.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(k);
+        out.push('=');
+        encode_segment(v, &mut out);
+    }
+    out
+}
+
 fn encode_segment(value: &str, out: &mut String) {
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -64,6 +79,8 @@ methods! {
         "androidpublisher/v3/applications/{packageName}/purchases/subscriptions/{subscriptionId}/tokens/{token}:acknowledge";
     SUBSCRIPTIONSV2_GET = "androidpublisher.purchases.subscriptionsv2.get", "GET",
         "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}";
+    VOIDEDPURCHASES_LIST = "androidpublisher.purchases.voidedpurchases.list", "GET",
+        "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases";
 }
 
 /// The OAuth scope of the Play Developer API.

@@ -638,6 +638,64 @@ pub struct ExternalAccountIds {
     pub obfuscated_profile_id: Option<String>,
 }
 
+/// `VoidedPurchase` (purchases.voidedpurchases.list).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoidedPurchase {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_time_millis: Option<Int64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_token: Option<String>,
+    /// Units refunded by a quantity-based partial refund.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_quantity: Option<i32>,
+    /// 0 Other, 1 Remorse, 2 Not_received, 3 Defective, 4 Accidental_purchase, 5 Fraud,
+    /// 6 Friendly_fraud, 7 Chargeback, 8 Unacknowledged_purchase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_reason: Option<i32>,
+    /// 0 User, 1 Developer, 2 Google.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_source: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_time_millis: Option<Int64>,
+}
+
+/// `VoidedPurchasesListResponse`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoidedPurchasesListResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_info: Option<PageInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_pagination: Option<TokenPagination>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_purchases: Option<Vec<VoidedPurchase>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPagination {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_page_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_per_page: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_index: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_results: Option<i32>,
+}
+
 /// Google's error envelope, common to all its JSON APIs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorEnvelope {

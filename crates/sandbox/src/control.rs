@@ -13,8 +13,8 @@ use crate::error::GoogleApiError;
 use crate::lifecycle::Subscription;
 use crate::period::Period;
 use crate::state::{
-    DAY_MS, Detail, Fault, Kind, OneTime, OneTimeState, Product, Purchase, Shared, TransitionError,
-    random_token,
+    ActionDetails, DAY_MS, Detail, Fault, Kind, OneTime, OneTimeState, Product, Purchase, Shared,
+    TransitionError, random_token,
 };
 use playbill_google::rtdn::{one_time_type, subscription_type};
 
@@ -259,18 +259,26 @@ pub async fn create_purchase(
 pub async fn purchase_action(
     State(shared): State<Shared>,
     Path((package, segment)): Path<(String, String)>,
+    raw: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
     let Some((token, action)) = segment.rsplit_once(':') else {
         return Err(GoogleApiError::not_found("expected {token}:{action}"));
     };
+    // Details are optional: an empty body (or `{}`) means none.
+    let details: ActionDetails = if raw.iter().all(u8::is_ascii_whitespace) {
+        ActionDetails::default()
+    } else {
+        serde_json::from_slice(&raw)
+            .map_err(|e| GoogleApiError::invalid("invalid", format!("invalid JSON body: {e}")))?
+    };
     let mut world = shared.lock();
-    match world.transition(&package, token, action) {
+    match world.transition(&package, token, action, &details) {
         Ok(()) => Ok(Json(json!({"purchase_token": token, "done": action}))),
         Err(TransitionError::NoSuchPurchase) => Err(GoogleApiError::not_found(
             "no such purchase token in this app",
         )),
         Err(TransitionError::UnknownAction(a)) => Err(GoogleApiError::not_found(format!(
-            "unknown action {a:?}: use complete, pending_cancel, decline_payment, fix_payment, cancel, restore, revoke or expire"
+            "unknown action {a:?}: use complete, pending_cancel, decline_payment, fix_payment, cancel, restore, revoke, expire or refund"
         ))),
         Err(TransitionError::NotAllowed(m)) => {
             Err(GoogleApiError::new(StatusCode::CONFLICT, "invalidState", m))

@@ -204,6 +204,7 @@ pub fn router(shared: Shared) -> Router {
             &format!("{ap}/subscriptionsv2/tokens/{{token}}"),
             get(play::subscriptionsv2_get),
         )
+        .route(&format!("{ap}/voidedpurchases"), get(play::voided_list))
         .route(
             &format!("{ap}/subscriptions/{{subscriptionId}}/tokens/{{token}}"),
             post(play::subscriptions_post),

@@ -372,3 +372,126 @@ fn renewal_declined(p: &Purchase) -> RenewalDeclinedHolder {
         }),
     }
 }
+
+/// Query parameters of `purchases.voidedpurchases.list` (int64 values arrive as strings).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct VoidedQuery {
+    start_time: Option<String>,
+    end_time: Option<String>,
+    max_results: Option<String>,
+    token: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    include_quantity_based_partial_refund: Option<String>,
+    start_index: Option<String>,
+}
+
+/// `androidpublisher.purchases.voidedpurchases.list`: voids of the last 30 days, oldest first,
+/// by `type` (0: one-time only, 1: with subscriptions), with token paging.
+pub async fn voided_list(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(package): Path<String>,
+    query: Result<axum::extract::Query<VoidedQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<playbill_google::wire::VoidedPurchasesListResponse>> {
+    use playbill_google::wire::{
+        PageInfo, TokenPagination, VoidedPurchase, VoidedPurchasesListResponse,
+    };
+    let axum::extract::Query(q) =
+        query.map_err(|e| GoogleApiError::invalid("invalid", e.body_text()))?;
+    let int = |name: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
+        v.as_deref()
+            .map(|s| {
+                s.parse::<i64>().map_err(|_| {
+                    GoogleApiError::invalid("invalid", format!("Invalid value for {name}: {s:?}"))
+                })
+            })
+            .transpose()
+    };
+    let world = shared.lock();
+    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    let now = world.now();
+    let month_ago = now - 30 * crate::state::DAY_MS;
+    let start = int("startTime", &q.start_time)?.unwrap_or(month_ago);
+    let end = int("endTime", &q.end_time)?.unwrap_or(now);
+    let max = int("maxResults", &q.max_results)?.unwrap_or(1000);
+    let kind = int("type", &q.kind)?.unwrap_or(0);
+    let partial = match q.include_quantity_based_partial_refund.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(GoogleApiError::invalid(
+                "invalid",
+                format!("Invalid value for includeQuantityBasedPartialRefund: {other:?}"),
+            ));
+        }
+    };
+    if q.start_index.is_some() {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "startIndex is not supported: use token paging",
+        ));
+    }
+    if start < month_ago {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "startTime cannot be older than 30 days",
+        ));
+    }
+    if end > now || start > end {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "endTime cannot be in the future or before startTime",
+        ));
+    }
+    if !(1..=1000).contains(&max) || !(0..=1).contains(&kind) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "maxResults must be 1-1000 and type 0 or 1",
+        ));
+    }
+    let offset = match q.token.as_deref() {
+        None | Some("") => 0,
+        Some(t) => t
+            .strip_prefix("vp-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| GoogleApiError::invalid("invalid", "Invalid page token"))?,
+    };
+    let matching: Vec<_> = world
+        .voided
+        .iter()
+        .filter(|v| v.package == package)
+        .filter(|v| (start..=end).contains(&v.voided_time_ms))
+        .filter(|v| kind == 1 || !v.subscription)
+        .filter(|v| partial || v.partial_quantity.is_none())
+        .collect();
+    let page: Vec<VoidedPurchase> = matching
+        .iter()
+        .skip(offset)
+        .take(max as usize)
+        .map(|v| VoidedPurchase {
+            kind: Some("androidpublisher#voidedPurchase".into()),
+            order_id: Some(v.order_id.clone()),
+            purchase_time_millis: Some(Int64(v.purchase_time_ms)),
+            purchase_token: Some(v.token.clone()),
+            voided_quantity: v.partial_quantity,
+            voided_reason: Some(v.reason),
+            voided_source: Some(v.source),
+            voided_time_millis: Some(Int64(v.voided_time_ms)),
+        })
+        .collect();
+    let next = offset + page.len();
+    Ok(Json(VoidedPurchasesListResponse {
+        page_info: Some(PageInfo {
+            result_per_page: Some(page.len() as i32),
+            start_index: Some(offset as i32),
+            total_results: Some(matching.len() as i32),
+        }),
+        token_pagination: (next < matching.len()).then(|| TokenPagination {
+            next_page_token: Some(format!("vp-{next}")),
+            previous_page_token: None,
+        }),
+        voided_purchases: (!page.is_empty()).then_some(page),
+    }))
+}

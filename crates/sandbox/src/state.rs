@@ -9,8 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use playbill_google::rtdn::{
-    DeveloperNotification, OneTimeProductNotification, SubscriptionNotification, one_time_type,
-    subscription_type as code,
+    DeveloperNotification, OneTimeProductNotification, SubscriptionNotification,
+    VoidedPurchaseNotification, one_time_type, subscription_type as code, voided,
 };
 use playbill_google::wire::Int64;
 
@@ -105,6 +105,35 @@ impl Purchase {
     }
 }
 
+impl Purchase {
+    /// When Google would refund it for want of an acknowledgement, if that is pending.
+    pub fn ack_deadline(&self) -> Option<i64> {
+        match &self.detail {
+            Detail::OneTime(o) if o.state == OneTimeState::Purchased && !o.acknowledged => {
+                Some(o.completion_time_ms.unwrap_or(o.purchase_time_ms) + ACK_DEADLINE_MS)
+            }
+            Detail::Subscription(s)
+                if !s.acknowledged && (s.is_live() || s.status == SubStatus::OnHold) =>
+            {
+                Some(s.start_ms + ACK_DEADLINE_MS)
+            }
+            _ => None,
+        }
+    }
+
+    /// The next time-driven event of this purchase.
+    pub fn due_at(&self) -> Option<i64> {
+        let lifecycle = match &self.detail {
+            Detail::Subscription(s) => s.due_at(),
+            Detail::OneTime(_) => None,
+        };
+        match (lifecycle, self.ack_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 impl Subscription {
     /// The state name Google reports.
     pub fn google_state(&self) -> playbill_google::wire::SubscriptionState {
@@ -176,7 +205,44 @@ pub struct World {
     /// Signs push requests' OIDC tokens.
     pub oidc: crate::push::OidcSigner,
     pub delivery: crate::push::DeliverySettings,
+    /// Voided purchases (refunds, chargebacks, revocations), oldest first.
+    pub voided: Vec<VoidedRecord>,
 }
+
+/// A voided order, as `purchases.voidedpurchases.list` reports it.
+#[derive(Debug, Clone)]
+pub struct VoidedRecord {
+    pub package: String,
+    pub token: String,
+    pub order_id: String,
+    pub purchase_time_ms: i64,
+    pub voided_time_ms: i64,
+    /// 0 User, 1 Developer, 2 Google.
+    pub source: i32,
+    /// 0 Other … 7 Chargeback, 8 Unacknowledged_purchase.
+    pub reason: i32,
+    pub subscription: bool,
+    /// Set for quantity-based partial refunds.
+    pub partial_quantity: Option<i32>,
+}
+
+/// Optional details of a control-API transition.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionDetails {
+    /// `refund`: units to refund (one-time, multi-quantity); all remaining when absent.
+    #[serde(default)]
+    pub quantity: Option<i32>,
+    /// `refund`: voidedReason (default 0, Other).
+    #[serde(default)]
+    pub reason: Option<i32>,
+    /// `refund`: voidedSource (default 0, User).
+    #[serde(default)]
+    pub source: Option<i32>,
+}
+
+/// Google refunds and revokes a purchase not acknowledged this long after it was paid.
+pub const ACK_DEADLINE_MS: i64 = 3 * DAY_MS;
 
 /// A published RTDN, as it will travel in a Pub/Sub message.
 #[derive(Debug, Clone, Serialize)]
@@ -222,6 +288,7 @@ impl World {
             forward_tx: None,
             oidc,
             delivery: Default::default(),
+            voided: Vec::new(),
         }
     }
 
@@ -238,16 +305,18 @@ impl World {
             let next = self
                 .purchases
                 .iter()
-                .filter_map(|(token, p)| match &p.detail {
-                    Detail::Subscription(s) => s.due_at().map(|t| (t, token.clone())),
-                    Detail::OneTime(_) => None,
-                })
+                .filter_map(|(token, p)| p.due_at().map(|t| (t, token.clone())))
                 .filter(|(t, _)| *t <= target)
                 .min();
             let Some((t, token)) = next else { return };
             let Some(p) = self.purchases.get_mut(&token) else {
                 return;
             };
+            if p.ack_deadline().is_some_and(|d| d <= t) {
+                // Not acknowledged within 3 days: Google refunds and revokes it.
+                let _ = self.void(&token, t, 2, 8, None);
+                continue;
+            }
             let package = p.package_name.clone();
             let codes = match &mut p.detail {
                 Detail::Subscription(s) => s.on_due(t),
@@ -257,6 +326,106 @@ impl World {
                 self.publish_subscription(&package, &token, c, t);
             }
         }
+    }
+
+    /// Refunds (fully, or `quantity` units of a multi-quantity one-time purchase) and voids
+    /// the purchase's latest order at `t`: the voided record, the RTDNs, and the state change
+    /// (a subscription is revoked; a fully refunded one-time purchase is cancelled).
+    pub fn void(
+        &mut self,
+        token: &str,
+        t: i64,
+        source: i32,
+        reason: i32,
+        quantity: Option<i32>,
+    ) -> Result<(), TransitionError> {
+        use TransitionError::NotAllowed;
+        let p = self
+            .purchases
+            .get_mut(token)
+            .ok_or(TransitionError::NoSuchPurchase)?;
+        let package = p.package_name.clone();
+        let order_id = p.latest_order_id();
+        let (subscription, partial, purchase_time) = match &mut p.detail {
+            Detail::OneTime(o) => {
+                if o.state != OneTimeState::Purchased || o.refundable_quantity == 0 {
+                    return Err(NotAllowed(
+                        "only a paid, not yet refunded purchase can be refunded".into(),
+                    ));
+                }
+                let units = quantity.unwrap_or(o.refundable_quantity);
+                if units < 1 || units > o.refundable_quantity {
+                    return Err(NotAllowed(format!(
+                        "quantity must be between 1 and the {} refundable units",
+                        o.refundable_quantity
+                    )));
+                }
+                o.refundable_quantity -= units;
+                let partial = o.refundable_quantity > 0;
+                if !partial {
+                    o.state = OneTimeState::Cancelled;
+                }
+                (
+                    false,
+                    partial.then_some(units),
+                    o.completion_time_ms.unwrap_or(o.purchase_time_ms),
+                )
+            }
+            Detail::Subscription(s) => {
+                if quantity.is_some() {
+                    return Err(NotAllowed(
+                        "quantity applies to one-time purchases only".into(),
+                    ));
+                }
+                if matches!(
+                    s.status,
+                    SubStatus::Pending | SubStatus::PendingPurchaseCanceled | SubStatus::Expired
+                ) {
+                    return Err(NotAllowed(
+                        "only a paid, unexpired subscription can be refunded".into(),
+                    ));
+                }
+                s.status = SubStatus::Expired;
+                s.auto_renew = false;
+                s.expiry_ms = t;
+                s.phase_end_ms = None;
+                s.cancel.get_or_insert(CancelKind::Developer);
+                (true, None, s.start_ms)
+            }
+        };
+        self.voided.push(VoidedRecord {
+            package: package.clone(),
+            token: token.to_owned(),
+            order_id: order_id.clone(),
+            purchase_time_ms: purchase_time,
+            voided_time_ms: t,
+            source,
+            reason,
+            subscription,
+            partial_quantity: partial,
+        });
+        if subscription {
+            self.publish_subscription(&package, token, code::REVOKED, t);
+        }
+        let n = DeveloperNotification {
+            voided_purchase_notification: Some(VoidedPurchaseNotification {
+                purchase_token: token.to_owned(),
+                order_id,
+                product_type: if subscription {
+                    voided::PRODUCT_TYPE_SUBSCRIPTION
+                } else {
+                    voided::PRODUCT_TYPE_ONE_TIME
+                },
+                refund_type: if partial.is_some() {
+                    voided::REFUND_TYPE_QUANTITY_BASED_PARTIAL_REFUND
+                } else {
+                    voided::REFUND_TYPE_FULL_REFUND
+                },
+            }),
+            ..DeveloperNotification::default()
+        };
+        self.publish(&package, t, n);
+        Ok(())
     }
 
     /// Moves billing time forward to `target`, running everything due on the way.
@@ -324,15 +493,38 @@ impl World {
         package: &str,
         token: &str,
         action: &str,
+        details: &ActionDetails,
     ) -> Result<(), TransitionError> {
         use TransitionError::NotAllowed;
         let now = self.now();
         self.run_until(now);
-        let p = self
+        if self
             .purchases
-            .get_mut(token)
-            .filter(|p| p.package_name == package)
-            .ok_or(TransitionError::NoSuchPurchase)?;
+            .get(token)
+            .is_none_or(|p| p.package_name != package)
+        {
+            return Err(TransitionError::NoSuchPurchase);
+        }
+        if action == "refund" {
+            for (name, v, range) in [
+                ("reason", details.reason, 0..=8),
+                ("source", details.source, 0..=2),
+            ] {
+                if v.is_some_and(|v| !range.contains(&v)) {
+                    return Err(NotAllowed(format!("{name} must be in {range:?}")));
+                }
+            }
+            return self.void(
+                token,
+                now,
+                details.source.unwrap_or(0),
+                details.reason.unwrap_or(0),
+                details.quantity,
+            );
+        }
+        let Some(p) = self.purchases.get_mut(token) else {
+            return Err(TransitionError::NoSuchPurchase);
+        };
         let sku = p.product_id.clone();
         let mut sub_codes = Vec::new();
         let mut one_time_codes = Vec::new();

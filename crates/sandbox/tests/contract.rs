@@ -218,8 +218,41 @@ async fn every_sandbox_response_matches_the_contract() {
             checked += 1;
         }
     }
+    // Voided purchases: a partial refund (the auto-refunds of the unacknowledged ones happened
+    // 40 days ago, outside the default 30-day window).
+    control(
+        format!("apps/{pkg}/purchases/{}:refund", one_time[2]),
+        json!({"quantity": 1}),
+    )
+    .await;
+    let voided = play
+        .list_voided(
+            pkg,
+            &[
+                ("type", "1".into()),
+                ("includeQuantityBasedPartialRefund", "true".into()),
+            ],
+        )
+        .await
+        .unwrap()
+        .raw;
+    assert!(
+        voided["voidedPurchases"]
+            .as_array()
+            .is_some_and(|v| v.len() == 1),
+        "{voided}"
+    );
+    let schema = json!({"$ref": "VoidedPurchasesListResponse"});
+    check(
+        &doc,
+        &schema,
+        &voided,
+        "VoidedPurchasesListResponse",
+        &mut errors,
+    );
+    checked += 1;
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(checked, 12);
+    assert_eq!(checked, 13);
 }
 
 /// The Pub/Sub methods the sandbox serves, with the route it registers for each.

@@ -105,7 +105,7 @@ fn token_of(body: &Value) -> String {
     let n: Value = serde_json::from_slice(&data).unwrap();
     n["subscriptionNotification"]["purchaseToken"]
         .as_str()
-        .unwrap()
+        .unwrap_or_default()
         .to_owned()
 }
 
@@ -116,7 +116,7 @@ fn code_of(body: &Value) -> i64 {
     let n: Value = serde_json::from_slice(&data).unwrap();
     n["subscriptionNotification"]["notificationType"]
         .as_i64()
-        .unwrap()
+        .unwrap_or(-1)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,7 +201,11 @@ async fn duplicate_and_out_of_order_switches() {
         async move { assert!(req.send().await.unwrap().status().is_success()) }
     };
     put(json!({"duplicate": true})).await;
-    h.buy(PKG, json!({"product_id": "pro"})).await;
+    let first = h.buy(PKG, json!({"product_id": "pro"})).await;
+    h.play
+        .acknowledge_subscription(PKG, "pro", &first)
+        .await
+        .unwrap();
     let got = rx.wait_for(2).await;
     assert_eq!(got.len(), 2);
     assert_eq!(
@@ -211,6 +215,10 @@ async fn duplicate_and_out_of_order_switches() {
 
     put(json!({"out_of_order": true})).await;
     let token = h.buy(PKG, json!({"product_id": "pro"})).await;
+    h.play
+        .acknowledge_subscription(PKG, "pro", &token)
+        .await
+        .unwrap();
     h.control(
         &format!("apps/{PKG}/purchases/{token}:decline_payment"),
         json!({}),
