@@ -272,13 +272,20 @@ pub async fn purchase_action(
             .map_err(|e| GoogleApiError::invalid("invalid", format!("invalid JSON body: {e}")))?
     };
     let mut world = shared.lock();
+    world.last_new_token = None;
     match world.transition(&package, token, action, &details) {
-        Ok(()) => Ok(Json(json!({"purchase_token": token, "done": action}))),
+        Ok(()) => {
+            let mut answer = json!({"purchase_token": token, "done": action});
+            if let Some(new) = world.last_new_token.take() {
+                answer["new_purchase_token"] = json!(new);
+            }
+            Ok(Json(answer))
+        }
         Err(TransitionError::NoSuchPurchase) => Err(GoogleApiError::not_found(
             "no such purchase token in this app",
         )),
         Err(TransitionError::UnknownAction(a)) => Err(GoogleApiError::not_found(format!(
-            "unknown action {a:?}: use complete, pending_cancel, decline_payment, fix_payment, cancel, restore, revoke, expire or refund"
+            "unknown action {a:?}: use complete, pending_cancel, decline_payment, fix_payment, cancel, restore, revoke, expire, refund, change_plan or resignup"
         ))),
         Err(TransitionError::NotAllowed(m)) => {
             Err(GoogleApiError::new(StatusCode::CONFLICT, "invalidState", m))

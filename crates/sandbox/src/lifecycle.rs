@@ -22,9 +22,13 @@ pub enum SubStatus {
 /// Who canceled, for `canceledStateContext`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelKind {
-    User { at: i64 },
+    User {
+        at: i64,
+    },
     System,
     Developer,
+    /// Replaced by a new purchase token (plan change, re-signup).
+    Replacement,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +52,8 @@ pub struct Subscription {
     pub cancel: Option<CancelKind>,
     /// Renewal orders so far (`GPA…..0`, `..1`, …).
     pub renewals: u32,
+    /// The token this subscription replaced (plan change, re-signup).
+    pub linked_purchase_token: Option<String>,
 }
 
 impl Subscription {
@@ -78,6 +84,7 @@ impl Subscription {
             phase_end_ms: None,
             cancel: None,
             renewals: 0,
+            linked_purchase_token: None,
         }
     }
 

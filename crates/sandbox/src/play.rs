@@ -291,7 +291,12 @@ fn render_subscription(p: &Purchase, s: &Subscription) -> SubscriptionPurchaseV2
                 developer_initiated_cancellation: Some(Empty {}),
                 ..CanceledStateContext::default()
             },
+            CancelKind::Replacement => CanceledStateContext {
+                replacement_cancellation: Some(Empty {}),
+                ..CanceledStateContext::default()
+            },
         }),
+        linked_purchase_token: s.linked_purchase_token.clone(),
         etag: Some(format!(
             "sbx-{}-{}-{}",
             s.expiry_ms,

@@ -207,6 +207,8 @@ pub struct World {
     pub delivery: crate::push::DeliverySettings,
     /// Voided purchases (refunds, chargebacks, revocations), oldest first.
     pub voided: Vec<VoidedRecord>,
+    /// The token the last `change_plan` / `resignup` created (for the control API's answer).
+    pub last_new_token: Option<String>,
 }
 
 /// A voided order, as `purchases.voidedpurchases.list` reports it.
@@ -239,6 +241,12 @@ pub struct ActionDetails {
     /// `refund`: voidedSource (default 0, User).
     #[serde(default)]
     pub source: Option<i32>,
+    /// `change_plan`: the product of the new subscription.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// `change_plan` / `resignup`: choose the new token instead of a random one.
+    #[serde(default)]
+    pub purchase_token: Option<String>,
 }
 
 /// Google refunds and revokes a purchase not acknowledged this long after it was paid.
@@ -289,6 +297,7 @@ impl World {
             oidc,
             delivery: Default::default(),
             voided: Vec::new(),
+            last_new_token: None,
         }
     }
 
@@ -505,6 +514,9 @@ impl World {
         {
             return Err(TransitionError::NoSuchPurchase);
         }
+        if action == "change_plan" || action == "resignup" {
+            return self.replace_subscription(package, token, action, details, now);
+        }
         if action == "refund" {
             for (name, v, range) in [
                 ("reason", details.reason, 0..=8),
@@ -615,7 +627,7 @@ impl World {
             }
             (
                 "complete" | "pending_cancel" | "decline_payment" | "cancel" | "restore" | "revoke"
-                | "expire",
+                | "expire" | "change_plan" | "resignup",
                 _,
             ) => {
                 return Err(NotAllowed(format!(
@@ -630,6 +642,104 @@ impl World {
         for c in one_time_codes {
             self.publish_one_time(package, token, &sku, c, now);
         }
+        Ok(())
+    }
+
+    /// A new purchase token replaces `token` (reference section 5): `change_plan` (upgrade or
+    /// downgrade, from a live subscription) or `resignup` (the same product bought again in
+    /// the app while the old one is canceled but unexpired). The new token carries
+    /// `linkedPurchaseToken`, is paid now and publishes SUBSCRIPTION_PURCHASED; the old one
+    /// ends at once with `replacementCancellation` (and no notification of its own here —
+    /// the reference does not say that Google sends one).
+    fn replace_subscription(
+        &mut self,
+        package: &str,
+        token: &str,
+        action: &str,
+        details: &ActionDetails,
+        now: i64,
+    ) -> Result<(), TransitionError> {
+        use TransitionError::NotAllowed;
+        let old = self
+            .purchases
+            .get(token)
+            .ok_or(TransitionError::NoSuchPurchase)?
+            .clone();
+        let Detail::Subscription(old_sub) = &old.detail else {
+            return Err(NotAllowed(format!("{action} applies to subscriptions")));
+        };
+        let product_id = match action {
+            "resignup" if old_sub.status == SubStatus::Canceled && now < old_sub.expiry_ms => {
+                old.product_id.clone()
+            }
+            "change_plan"
+                if matches!(
+                    old_sub.status,
+                    SubStatus::Active | SubStatus::InGracePeriod | SubStatus::Canceled
+                ) =>
+            {
+                details
+                    .product_id
+                    .clone()
+                    .ok_or_else(|| NotAllowed("change_plan needs product_id".into()))?
+            }
+            _ => {
+                return Err(NotAllowed(format!(
+                    "{action} is not possible for this purchase in its current state"
+                )));
+            }
+        };
+        let product = self
+            .products
+            .get(&(package.to_owned(), product_id.clone()))
+            .filter(|p| p.kind == Kind::Subscription)
+            .cloned()
+            .ok_or_else(|| {
+                NotAllowed(format!(
+                    "no subscription product {product_id:?} in this app"
+                ))
+            })?;
+        let new_token = details
+            .purchase_token
+            .clone()
+            .unwrap_or_else(|| random_token("sbx.", 96));
+        if self.purchases.contains_key(&new_token) {
+            return Err(NotAllowed("purchase_token already exists".into()));
+        }
+        let mut sub = Subscription::new(
+            now,
+            product.billing_period,
+            product.grace_days,
+            product.hold_days,
+            &product.base_plan_id,
+            false,
+        );
+        sub.linked_purchase_token = Some(token.to_owned());
+        let order_id = self.next_order_id();
+        self.purchases.insert(
+            new_token.clone(),
+            Purchase {
+                package_name: package.to_owned(),
+                product_id: product.product_id.clone(),
+                token: new_token.clone(),
+                order_id,
+                obfuscated_account_id: old.obfuscated_account_id.clone(),
+                obfuscated_profile_id: old.obfuscated_profile_id.clone(),
+                test_purchase: old.test_purchase,
+                region_code: old.region_code.clone(),
+                detail: Detail::Subscription(sub),
+            },
+        );
+        if let Some(Detail::Subscription(s)) = self.purchases.get_mut(token).map(|p| &mut p.detail)
+        {
+            s.status = SubStatus::Expired;
+            s.auto_renew = false;
+            s.expiry_ms = now;
+            s.phase_end_ms = None;
+            s.cancel = Some(CancelKind::Replacement);
+        }
+        self.publish_subscription(package, &new_token, code::PURCHASED, now);
+        self.last_new_token = Some(new_token);
         Ok(())
     }
 

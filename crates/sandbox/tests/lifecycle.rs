@@ -346,3 +346,111 @@ async fn bad_control_input_is_4xx_and_changes_nothing() {
     assert_eq!(h.codes(&token).await, before, "nothing published");
     assert_eq!(state(&h, &token).await, "ACTIVE", "nothing changed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_changes_and_resignups_issue_linked_tokens() {
+    let h = setup().await;
+    h.control(
+        &format!("apps/{PKG}/products"),
+        json!({"product_id": "pro_yearly", "type": "subscription", "billing_period": "P1Y"}),
+    )
+    .await;
+    let sub = |token: String| {
+        let h = &h;
+        async move { h.play.get_subscription_v2(PKG, &token).await.unwrap().raw }
+    };
+    let change = |token: String, body: Value| {
+        let h = &h;
+        async move {
+            let r = h
+                .control(&format!("apps/{PKG}/purchases/{token}:change_plan"), body)
+                .await;
+            r["new_purchase_token"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // Upgrade A -> B, then B -> C: a chain.
+    let a = h
+        .buy(
+            PKG,
+            json!({"product_id": "pro", "obfuscated_account_id": "acct-1"}),
+        )
+        .await;
+    h.play
+        .acknowledge_subscription(PKG, "pro", &a)
+        .await
+        .unwrap();
+    let b = change(a.clone(), json!({"product_id": "pro_yearly"})).await;
+    let got_b = sub(b.clone()).await;
+    assert_eq!(got_b["linkedPurchaseToken"], a.as_str());
+    assert_eq!(got_b["subscriptionState"], "SUBSCRIPTION_STATE_ACTIVE");
+    assert_eq!(got_b["lineItems"][0]["productId"], "pro_yearly");
+    assert_eq!(
+        got_b["acknowledgementState"], "ACKNOWLEDGEMENT_STATE_PENDING",
+        "a new token to acknowledge"
+    );
+    assert_eq!(
+        got_b["externalAccountIdentifiers"]["obfuscatedExternalAccountId"],
+        "acct-1"
+    );
+    let got_a = sub(a.clone()).await;
+    assert_eq!(got_a["subscriptionState"], "SUBSCRIPTION_STATE_EXPIRED");
+    assert_eq!(
+        got_a["canceledStateContext"],
+        json!({"replacementCancellation": {}})
+    );
+    assert_eq!(h.codes(&b).await, [4]);
+    assert_eq!(
+        h.codes(&a).await,
+        [4],
+        "nothing more for the replaced token"
+    );
+    h.play
+        .acknowledge_subscription(PKG, "pro_yearly", &b)
+        .await
+        .unwrap();
+    let c = change(b.clone(), json!({"product_id": "pro"})).await;
+    assert_eq!(sub(c.clone()).await["linkedPurchaseToken"], b.as_str());
+
+    // Re-signup while canceled but not expired.
+    let d = h.buy(PKG, json!({"product_id": "pro"})).await;
+    h.play
+        .acknowledge_subscription(PKG, "pro", &d)
+        .await
+        .unwrap();
+    let (status, _) = h
+        .try_control(&format!("apps/{PKG}/purchases/{d}:resignup"), json!({}))
+        .await;
+    assert_eq!(status, 409, "only a canceled subscription can be re-signed");
+    act(&h, &d, "cancel").await;
+    let r = h
+        .control(&format!("apps/{PKG}/purchases/{d}:resignup"), json!({}))
+        .await;
+    let e = r["new_purchase_token"].as_str().unwrap().to_owned();
+    assert_eq!(sub(e.clone()).await["linkedPurchaseToken"], d.as_str());
+    assert_eq!(
+        sub(d.clone()).await["subscriptionState"],
+        "SUBSCRIPTION_STATE_EXPIRED"
+    );
+
+    // Impossible changes change nothing.
+    for (token, body) in [
+        (a.clone(), json!({"product_id": "pro"})),
+        (c.clone(), json!({})),
+        (c.clone(), json!({"product_id": "gems"})),
+        (c.clone(), json!({"product_id": "nope"})),
+        (c.clone(), json!({"product_id": "pro", "purchase_token": a})),
+    ] {
+        let (status, err) = h
+            .try_control(
+                &format!("apps/{PKG}/purchases/{token}:change_plan"),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, 409, "{body}: {err}");
+    }
+    assert_eq!(
+        sub(c.clone()).await["subscriptionState"],
+        "SUBSCRIPTION_STATE_ACTIVE"
+    );
+}
