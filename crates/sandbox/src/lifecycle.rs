@@ -12,6 +12,7 @@ use crate::state::DAY_MS;
 pub enum SubStatus {
     Pending,
     Active,
+    Paused,
     InGracePeriod,
     OnHold,
     Canceled,
@@ -54,6 +55,10 @@ pub struct Subscription {
     pub renewals: u32,
     /// The token this subscription replaced (plan change, re-signup).
     pub linked_purchase_token: Option<String>,
+    /// A pause the user scheduled: it starts at the next renewal date and lasts this long.
+    pub pause_scheduled: Option<Period>,
+    /// While paused: when the subscription resumes by itself.
+    pub resume_at_ms: Option<i64>,
 }
 
 impl Subscription {
@@ -85,6 +90,8 @@ impl Subscription {
             cancel: None,
             renewals: 0,
             linked_purchase_token: None,
+            pause_scheduled: None,
+            resume_at_ms: None,
         }
     }
 
@@ -94,13 +101,40 @@ impl Subscription {
             SubStatus::Active if self.auto_renew => Some(self.expiry_ms),
             SubStatus::Canceled => Some(self.expiry_ms),
             SubStatus::InGracePeriod | SubStatus::OnHold => self.phase_end_ms,
+            SubStatus::Paused => self.resume_at_ms,
             _ => None,
+        }
+    }
+
+    /// Resumes a paused subscription at `t`: charged (recovered, a new period from `t`), or
+    /// into account hold when the payment fails.
+    pub fn resume(&mut self, t: i64) -> Vec<i32> {
+        self.resume_at_ms = None;
+        if self.payment_ok {
+            self.status = SubStatus::Active;
+            self.expiry_ms = self.period.add_to(t);
+            self.renewals += 1;
+            vec![code::RECOVERED]
+        } else {
+            self.status = SubStatus::OnHold;
+            self.missed_renewal_ms = Some(t);
+            self.expiry_ms = t;
+            self.phase_end_ms = Some(t + self.hold_ms);
+            vec![code::ON_HOLD]
         }
     }
 
     /// Applies the event due at `t`; returns the notification codes it publishes, in order.
     pub fn on_due(&mut self, t: i64) -> Vec<i32> {
         match self.status {
+            // A scheduled pause starts at the renewal date instead of a charge.
+            SubStatus::Active if self.pause_scheduled.is_some() => {
+                let length = self.pause_scheduled.take().unwrap_or(self.period);
+                self.status = SubStatus::Paused;
+                self.resume_at_ms = Some(length.add_to(self.expiry_ms));
+                vec![code::PAUSED]
+            }
+            SubStatus::Paused => self.resume(t),
             SubStatus::Active if self.payment_ok => {
                 self.expiry_ms = self.period.add_to(self.expiry_ms);
                 self.renewals += 1;

@@ -12,8 +12,8 @@ use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::observe::format_time;
 use playbill_google::wire::{
     AcknowledgementState, AutoRenewingPlan, CanceledStateContext, ConsumptionState, Empty,
-    ExternalAccountIdentifiers, FopType, Int64, OfferDetails, OfferPhase, ProductLineItem,
-    ProductOfferDetails, ProductPurchase, ProductPurchaseState, ProductPurchaseV2,
+    ExternalAccountIdentifiers, FopType, Int64, OfferDetails, OfferPhase, PausedStateContext,
+    ProductLineItem, ProductOfferDetails, ProductPurchase, ProductPurchaseState, ProductPurchaseV2,
     PurchaseStateContext, RenewalDeclinedContext, RenewalDeclinedHolder,
     SubscriptionPurchaseLineItem, SubscriptionPurchaseV2, TestPurchaseContext,
     UserInitiatedCancellation,
@@ -333,6 +333,9 @@ fn render_subscription(p: &Purchase, s: &Subscription) -> SubscriptionPurchaseV2
         in_grace_period_state_context: (s.status == SubStatus::InGracePeriod)
             .then(|| renewal_declined(p)),
         on_hold_state_context: (s.status == SubStatus::OnHold).then(|| renewal_declined(p)),
+        paused_state_context: s.resume_at_ms.map(|t| PausedStateContext {
+            auto_resume_time: Some(format_time(t)),
+        }),
         subscription_state: Some(s.google_state()),
         test_purchase: p.test_purchase.then_some(Empty {}),
         ..SubscriptionPurchaseV2::default()

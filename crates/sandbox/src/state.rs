@@ -141,6 +141,7 @@ impl Subscription {
         match self.status {
             SubStatus::Pending => S::Pending,
             SubStatus::Active => S::Active,
+            SubStatus::Paused => S::Paused,
             SubStatus::InGracePeriod => S::InGracePeriod,
             SubStatus::OnHold => S::OnHold,
             SubStatus::Canceled => S::Canceled,
@@ -247,6 +248,9 @@ pub struct ActionDetails {
     /// `change_plan` / `resignup`: choose the new token instead of a random one.
     #[serde(default)]
     pub purchase_token: Option<String>,
+    /// `pause`: how long (default P1M; 1 week to 3 months).
+    #[serde(default)]
+    pub duration: Option<Period>,
 }
 
 /// Google refunds and revokes a purchase not acknowledged this long after it was paid.
@@ -561,7 +565,7 @@ impl World {
                 sub_codes.push(code::PENDING_PURCHASE_CANCELED);
             }
             ("decline_payment", Detail::Subscription(s))
-                if s.is_live() || s.status == SubStatus::OnHold =>
+                if s.is_live() || matches!(s.status, SubStatus::OnHold | SubStatus::Paused) =>
             {
                 s.payment_ok = false;
             }
@@ -600,6 +604,30 @@ impl World {
                 s.cancel = Some(CancelKind::User { at: now });
                 sub_codes.push(code::CANCELED);
             }
+            ("pause", Detail::Subscription(s)) if s.status == SubStatus::Active && s.auto_renew => {
+                let length = details.duration.unwrap_or(Period {
+                    years: 0,
+                    months: 1,
+                    days: 0,
+                });
+                let days = (length.add_to(now) - now) / DAY_MS;
+                if !(7..=92).contains(&days) {
+                    return Err(NotAllowed(
+                        "a pause lasts from one week to three months".into(),
+                    ));
+                }
+                s.pause_scheduled = Some(length);
+                sub_codes.push(code::PAUSE_SCHEDULE_CHANGED);
+            }
+            ("resume", Detail::Subscription(s)) if s.status == SubStatus::Paused => {
+                sub_codes.extend(s.resume(now));
+            }
+            ("resume", Detail::Subscription(s))
+                if s.status == SubStatus::Active && s.pause_scheduled.is_some() =>
+            {
+                s.pause_scheduled = None;
+                sub_codes.push(code::PAUSE_SCHEDULE_CHANGED);
+            }
             ("restore", Detail::Subscription(s))
                 if s.status == SubStatus::Canceled && now < s.expiry_ms =>
             {
@@ -627,7 +655,7 @@ impl World {
             }
             (
                 "complete" | "pending_cancel" | "decline_payment" | "cancel" | "restore" | "revoke"
-                | "expire" | "change_plan" | "resignup",
+                | "expire" | "change_plan" | "resignup" | "pause" | "resume",
                 _,
             ) => {
                 return Err(NotAllowed(format!(

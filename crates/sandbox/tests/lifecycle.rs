@@ -141,6 +141,32 @@ async fn subscription_rows() {
         &[4, 3, 7, 2],
     )
     .await;
+    // pause: scheduled (11), starts at the renewal date (10), resumes by itself or on demand
+    // (1), or goes on hold when the payment on resume fails (5)
+    row("pro", &["pause"], "ACTIVE", &[4, 11]).await;
+    row("pro", &["pause", "+P1M"], "PAUSED", &[4, 11, 10]).await;
+    row("pro", &["pause", "+P1M", "+P1M"], "ACTIVE", &[4, 11, 10, 1]).await;
+    row(
+        "pro",
+        &["pause", "+P1M", "resume"],
+        "ACTIVE",
+        &[4, 11, 10, 1],
+    )
+    .await;
+    row(
+        "pro",
+        &["pause", "resume", "+P1M"],
+        "ACTIVE",
+        &[4, 11, 11, 2],
+    )
+    .await;
+    row(
+        "pro",
+        &["pause", "+P1M", "decline_payment", "+P1M"],
+        "ON_HOLD",
+        &[4, 11, 10, 5],
+    )
+    .await;
     // revoke and forced expiry end access now
     row("pro", &["revoke"], "EXPIRED", &[4, 12]).await;
     row("pro", &["expire"], "EXPIRED", &[4, 13]).await;
@@ -185,6 +211,28 @@ async fn subscription_answers_carry_the_state_contexts() {
         canceled["lineItems"][0]["autoRenewingPlan"]["autoRenewEnabled"],
         false
     );
+
+    let paused = h.buy(PKG, json!({"product_id": "pro"})).await;
+    h.play
+        .acknowledge_subscription(PKG, "pro", &paused)
+        .await
+        .unwrap();
+    h.control(
+        &format!("apps/{PKG}/purchases/{paused}:pause"),
+        json!({"duration": "P2W"}),
+    )
+    .await;
+    let (status, _) = h
+        .try_control(
+            &format!("apps/{PKG}/purchases/{paused}:pause"),
+            json!({"duration": "P1Y"}),
+        )
+        .await;
+    assert_eq!(status, 409, "a pause lasts a week to three months");
+    advance(&h, "P1M").await;
+    let p = h.play.get_subscription_v2(PKG, &paused).await.unwrap().raw;
+    assert_eq!(p["subscriptionState"], "SUBSCRIPTION_STATE_PAUSED");
+    assert!(p["pausedStateContext"]["autoResumeTime"].is_string());
 
     let revoked = h.buy(PKG, json!({"product_id": "pro"})).await;
     act(&h, &revoked, "revoke").await;
