@@ -33,6 +33,7 @@ pub mod period;
 pub mod play;
 pub mod pubsub;
 pub mod push;
+pub mod quota;
 pub mod state;
 
 use std::future::Future;
@@ -239,7 +240,11 @@ pub fn router(shared: Shared) -> Router {
             "/sandbox/v1/delivery",
             get(push::get_delivery).put(push::put_delivery),
         )
-        .route("/oauth2/v3/certs", get(push::certs));
+        .route("/oauth2/v3/certs", get(push::certs))
+        .route(
+            "/sandbox/v1/quotas",
+            get(quota::get_quotas).put(quota::put_quotas),
+        );
     let pubsub = Router::new()
         .route(
             "/v1/projects/{project}/topics/{topic}",

@@ -144,6 +144,9 @@ pub async fn products_get(
 ) -> ApiResult<Json<ProductPurchase>> {
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    world
+        .quotas
+        .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, &token)?;
     check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
     let p = p.clone();
@@ -181,6 +184,9 @@ pub async fn products_post(
     let (token, verb) = split_verb(&segment, &["acknowledge", "consume"])?;
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    world
+        .quotas
+        .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, token)?;
     check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
     let o = one_time(p)?;
@@ -202,6 +208,9 @@ pub async fn productsv2_get(
 ) -> ApiResult<Json<ProductPurchaseV2>> {
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    world
+        .quotas
+        .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, &token)?.clone();
     let mut copy = p.clone();
     let o = one_time(&mut copy)?;
@@ -256,6 +265,9 @@ pub async fn subscriptionsv2_get(
 ) -> ApiResult<Json<SubscriptionPurchaseV2>> {
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    world
+        .quotas
+        .charge(&package, crate::quota::Bucket::Subscriptions)?;
     let p = find(&mut world, &package, &token)?.clone();
     let mut copy = p.clone();
     let s = subscription(&mut copy)?;
@@ -351,6 +363,9 @@ pub async fn subscriptions_post(
     let (token, _verb) = split_verb(&segment, &["acknowledge"])?;
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    world
+        .quotas
+        .charge(&package, crate::quota::Bucket::Subscriptions)?;
     let p = find(&mut world, &package, token)?;
     check_product(
         p,
@@ -417,8 +432,11 @@ pub async fn voided_list(
             })
             .transpose()
     };
-    let world = shared.lock();
+    let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    world
+        .quotas
+        .charge(&package, crate::quota::Bucket::VoidedPurchases)?;
     let now = world.now();
     let month_ago = now - 30 * crate::state::DAY_MS;
     let start = int("startTime", &q.start_time)?.unwrap_or(month_ago);

@@ -210,6 +210,7 @@ pub struct World {
     pub voided: Vec<VoidedRecord>,
     /// The token the last `change_plan` / `resignup` created (for the control API's answer).
     pub last_new_token: Option<String>,
+    pub quotas: crate::quota::Quotas,
 }
 
 /// A voided order, as `purchases.voidedpurchases.list` reports it.
@@ -302,6 +303,7 @@ impl World {
             delivery: Default::default(),
             voided: Vec::new(),
             last_new_token: None,
+            quotas: Default::default(),
         }
     }
 

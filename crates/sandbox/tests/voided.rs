@@ -232,3 +232,39 @@ async fn voided_list_pages_and_refuses_bad_parameters() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_buckets_answer_429_independently() {
+    let h = setup().await;
+    let put = |body: Value| {
+        let req = h
+            .http
+            .put(format!("{}/sandbox/v1/quotas", h.base))
+            .json(&body);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(put(json!({"per_minute": 0})).await, 400);
+    assert_eq!(
+        put(json!({"per_minute": 2, "voided_per_30s": 1})).await,
+        200
+    );
+    let sub = h.buy(PKG, json!({"product_id": "pro"})).await;
+    let gem = h.buy(PKG, json!({"product_id": "gems"})).await;
+    for _ in 0..2 {
+        h.play.get_subscription_v2(PKG, &sub).await.unwrap();
+    }
+    let err = h.play.get_subscription_v2(PKG, &sub).await.unwrap_err();
+    assert!(
+        matches!(err, playbill_google::GoogleError::RateLimited { .. }),
+        "{err}"
+    );
+    // Another bucket is not affected.
+    h.play.get_product_v2(PKG, &gem).await.unwrap();
+    // Voided purchases: 1 per 30 s here.
+    list(&h, &[]).await;
+    let err = h.play.list_voided(PKG, &[]).await.unwrap_err();
+    assert!(
+        matches!(err, playbill_google::GoogleError::RateLimited { .. }),
+        "{err}"
+    );
+}
