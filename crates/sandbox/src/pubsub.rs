@@ -345,7 +345,7 @@ pub async fn topic_action(
     Ok(Json(PublishResponse { message_ids: ids }))
 }
 
-/// `pubsub.projects.topics.delete` / `pubsub.projects.subscriptions.delete`
+/// `pubsub.projects.topics.delete`
 pub async fn delete_topic(
     State(shared): State<Shared>,
     Path((project, topic)): Path<(String, String)>,

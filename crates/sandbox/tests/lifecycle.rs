@@ -296,16 +296,7 @@ async fn notifications_are_in_time_order_with_google_fields() {
         .unwrap();
     act(&h, &b, "decline_payment").await;
     advance(&h, "P3M").await;
-    let all: Value = h
-        .http
-        .get(format!("{}/sandbox/v1/notifications", h.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let list = all["notifications"].as_array().unwrap();
+    let list = h.notifications().await;
     let times: Vec<i64> = list
         .iter()
         .map(|n| {
@@ -320,7 +311,7 @@ async fn notifications_are_in_time_order_with_google_fields() {
         times.windows(2).all(|w| w[0] <= w[1]),
         "time order: {times:?}"
     );
-    for n in list {
+    for n in &list {
         assert_eq!(n["notification"]["version"], "1.0");
         assert_eq!(n["notification"]["packageName"], PKG);
         assert!(

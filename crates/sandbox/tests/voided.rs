@@ -22,18 +22,8 @@ async fn setup() -> Harness {
 
 /// Voided notifications for a token: (productType, refundType).
 async fn voided_notes(h: &Harness, token: &str) -> Vec<(i64, i64)> {
-    let all: Value = h
-        .http
-        .get(format!("{}/sandbox/v1/notifications", h.base))
-        .send()
+    h.notifications()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    all["notifications"]
-        .as_array()
-        .unwrap()
         .iter()
         .filter_map(|n| {
             let v = n["notification"].get("voidedPurchaseNotification")?;

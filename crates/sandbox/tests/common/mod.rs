@@ -75,8 +75,9 @@ impl Harness {
         got["purchase_token"].as_str().unwrap().to_owned()
     }
 
-    /// Notification codes published for a token, oldest first (subscription or one-time).
-    pub async fn codes(&self, token: &str) -> Vec<i64> {
+    /// Every RTDN the sandbox published, oldest first: `{message_id, publish_time_ms,
+    /// notification}`.
+    pub async fn notifications(&self) -> Vec<Value> {
         let all: Value = self
             .http
             .get(format!("{}/sandbox/v1/notifications", self.base))
@@ -86,9 +87,13 @@ impl Harness {
             .json()
             .await
             .unwrap();
-        all["notifications"]
-            .as_array()
-            .unwrap()
+        all["notifications"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Notification codes published for a token, oldest first (subscription or one-time).
+    pub async fn codes(&self, token: &str) -> Vec<i64> {
+        self.notifications()
+            .await
             .iter()
             .map(|n| &n["notification"])
             .filter_map(|n| {
