@@ -113,6 +113,12 @@ pub fn decide(
     policy: &AppPolicy,
     now: i64,
 ) -> Result<Decision, Rejection> {
+    // Ownership first: another user learns nothing about a bound token.
+    if let Some(stored) = stored
+        && stored.user_id != req.user_id
+    {
+        return Err(Rejection::BoundToOtherUser);
+    }
     let item = seen
         .items
         .iter()
@@ -125,11 +131,6 @@ pub fn decide(
                 .map(|i| i.product_id.to_string())
                 .collect(),
         })?;
-    if let Some(stored) = stored
-        && stored.user_id != req.user_id
-    {
-        return Err(Rejection::BoundToOtherUser);
-    }
     if !policy
         .account_id_rule
         .matches(&req.user_id, seen.obfuscated_account_id.as_deref())
@@ -531,6 +532,17 @@ mod tests {
             ),
             Err(Rejection::ProductMismatch { .. })
         ));
+        assert_eq!(
+            decide(
+                Some(&first.record),
+                &req("u2", "other", ProductKind::OneTime),
+                &seen,
+                &p,
+                NOW
+            ),
+            Err(Rejection::BoundToOtherUser),
+            "another user probing with a wrong product learns nothing about the token"
+        );
         let mut foreign = seen.clone();
         foreign.obfuscated_account_id = Some(crate::account::sha256_hex("u9"));
         assert_eq!(
