@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -154,7 +154,6 @@ async fn run(command: Command) -> Result<(), BoxError> {
         }
         Command::Migrate { config, data_dir } => {
             let settings = Settings::load(config.as_deref(), &data_dir)?;
-            ensure_sqlite_dir(&settings.database_url)?;
             let store = playbill_store::Store::connect(&settings.database_url).await?;
             store.migrate().await?;
             store.close().await;
@@ -286,16 +285,6 @@ fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-}
-
-fn ensure_sqlite_dir(url: &str) -> std::io::Result<()> {
-    if let Some(path) = url.strip_prefix("sqlite://")
-        && let Some(dir) = Path::new(path.split('?').next().unwrap_or(path)).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)?;
-    }
-    Ok(())
 }
 
 /// A channel that turns true on Ctrl-C or SIGTERM.

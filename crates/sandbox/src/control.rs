@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::GoogleApiError;
+use crate::error::{GoogleApiError, json_body as body};
 use crate::lifecycle::Subscription;
 use crate::period::Period;
 use crate::state::{
@@ -22,12 +22,6 @@ use playbill_google::rtdn::{one_time_type, subscription_type};
 pub const DEFAULT_GRACE_DAYS: u32 = 7;
 
 type ApiResult<T> = Result<T, GoogleApiError>;
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    b.map(|Json(t)| t).map_err(|e| {
-        GoogleApiError::invalid("invalid", format!("invalid JSON body: {}", e.body_text()))
-    })
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,6 +1,7 @@
 //! Errors in Google's envelope: `{"error": {"code", "message", "status", "errors": [...]}}`.
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use playbill_google::wire::{ErrorBody, ErrorEnvelope, ErrorItem};
@@ -78,4 +79,14 @@ impl IntoResponse for GoogleApiError {
         }
         resp
     }
+}
+
+/// A JSON request body, or Google's 400 saying what is wrong with it.
+pub fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, GoogleApiError> {
+    b.map(|Json(t)| t).map_err(|e| {
+        GoogleApiError::invalid(
+            "invalid",
+            format!("Invalid JSON payload: {}", e.body_text()),
+        )
+    })
 }

@@ -149,9 +149,7 @@ pub async fn products_get(
         .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, &token)?;
     check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
-    let p = p.clone();
-    let mut copy = p.clone();
-    let o = one_time(&mut copy)?;
+    let o = one_time(p)?.clone();
     Ok(Json(ProductPurchase {
         acknowledgement_state: Some(i32::from(o.acknowledged)),
         consumption_state: Some(i32::from(o.consumed)),
@@ -211,9 +209,8 @@ pub async fn productsv2_get(
     world
         .quotas
         .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
-    let p = find(&mut world, &package, &token)?.clone();
-    let mut copy = p.clone();
-    let o = one_time(&mut copy)?;
+    let p = find(&mut world, &package, &token)?;
+    let o = one_time(p)?.clone();
     Ok(Json(ProductPurchaseV2 {
         acknowledgement_state: Some(if o.acknowledged {
             AcknowledgementState::Acknowledged
@@ -268,10 +265,9 @@ pub async fn subscriptionsv2_get(
     world
         .quotas
         .charge(&package, crate::quota::Bucket::Subscriptions)?;
-    let p = find(&mut world, &package, &token)?.clone();
-    let mut copy = p.clone();
-    let s = subscription(&mut copy)?;
-    Ok(Json(render_subscription(&p, s)))
+    let p = find(&mut world, &package, &token)?;
+    let s = subscription(p)?.clone();
+    Ok(Json(render_subscription(p, &s)))
 }
 
 fn render_subscription(p: &Purchase, s: &Subscription) -> SubscriptionPurchaseV2 {

@@ -21,7 +21,7 @@ use playbill_google::pubsub::{
 };
 use serde_json::{Value, json};
 
-use crate::error::GoogleApiError;
+use crate::error::{GoogleApiError, json_body as body};
 use crate::state::{Shared, random_token, wall_ms};
 
 type ApiResult<T> = Result<T, GoogleApiError>;
@@ -234,15 +234,6 @@ fn not_found(what: &str, name: &str) -> GoogleApiError {
         "notFound",
         format!("Resource not found ({what}={name})."),
     )
-}
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    b.map(|Json(t)| t).map_err(|e| {
-        GoogleApiError::invalid(
-            "badRequest",
-            format!("Invalid JSON payload: {}", e.body_text()),
-        )
-    })
 }
 
 /// Resource ids: start with a letter, 3–255 of `[A-Za-z0-9-_.~+%]`.

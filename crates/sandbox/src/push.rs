@@ -119,9 +119,7 @@ pub async fn put_delivery(
     State(shared): State<Shared>,
     b: Result<Json<DeliverySettings>, JsonRejection>,
 ) -> Result<Json<DeliverySettings>, GoogleApiError> {
-    let Json(d) = b.map_err(|e| {
-        GoogleApiError::invalid("invalid", format!("invalid JSON body: {}", e.body_text()))
-    })?;
+    let d = crate::error::json_body(b)?;
     shared.lock().delivery = d.clone();
     Ok(Json(d))
 }

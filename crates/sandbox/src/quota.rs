@@ -92,9 +92,7 @@ pub async fn put_quotas(
     State(shared): State<Shared>,
     b: Result<Json<QuotaSettings>, JsonRejection>,
 ) -> Result<Json<QuotaSettings>, GoogleApiError> {
-    let Json(q) = b.map_err(|e| {
-        GoogleApiError::invalid("invalid", format!("invalid JSON body: {}", e.body_text()))
-    })?;
+    let q = crate::error::json_body(b)?;
     if q.per_minute == 0 || q.voided_per_30s == 0 {
         return Err(GoogleApiError::invalid(
             "invalid",

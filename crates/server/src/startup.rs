@@ -54,17 +54,6 @@ impl Application {
     /// Like [`Application::build`], with a clock the caller can move (tests, sandbox demos).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
-        if let Some(path) = settings.database_url.strip_prefix("sqlite://")
-            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                ConfigError(format!(
-                    "database_url: cannot create {}: {e}",
-                    dir.display()
-                ))
-            })?;
-        }
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
 

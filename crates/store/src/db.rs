@@ -46,6 +46,9 @@ impl Store {
                 url.split(':').next().unwrap_or_default()
             )));
         };
+        if backend == Backend::Sqlite {
+            create_sqlite_dir(url)?;
+        }
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -107,6 +110,21 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Creates the folder of a `sqlite://PATH` database file, so a fresh data directory works.
+fn create_sqlite_dir(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && path.as_os_str() != ":memory:" => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))
+        }
+        _ => Ok(()),
     }
 }
 
