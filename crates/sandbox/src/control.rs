@@ -39,6 +39,12 @@ pub struct NewProduct {
     /// Days of account hold after grace (default 60 minus grace).
     #[serde(default)]
     hold_days: Option<u32>,
+    /// Pre-tax price of one unit or billing period, in micros (default 4 990 000).
+    #[serde(default)]
+    price_micros: Option<i64>,
+    /// ISO 4217 currency of the price (default USD).
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 /// `POST /sandbox/v1/apps/{package}/products`: creates or replaces a product.
@@ -68,7 +74,23 @@ pub async fn create_product(
             "hold_days must be between 0 and 60",
         ));
     }
+    let price_micros = b.price_micros.unwrap_or(crate::state::DEFAULT_PRICE_MICROS);
+    if !(0..=1_000_000_000_000).contains(&price_micros) || price_micros % 10_000 != 0 {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "price_micros must be a whole number of cents between 0 and 1 000 000 units",
+        ));
+    }
+    let currency = b.currency.unwrap_or_else(|| "USD".into());
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "currency must be an ISO 4217 code such as USD",
+        ));
+    }
     let product = Product {
+        price_micros,
+        currency,
         grace_days,
         hold_days,
         package_name: package.clone(),

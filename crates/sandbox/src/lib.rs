@@ -23,18 +23,22 @@
 //! catalog APIs, Cloud Storage reports, quotas.
 //! The sandbox shares no state with the server: they talk over HTTP only.
 
+pub mod catalog;
 pub mod control;
 pub mod error;
+pub mod external;
 pub mod forward;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
+pub mod orders;
 pub mod period;
 pub mod play;
 pub mod pubsub;
 pub mod push;
 pub mod quota;
 pub mod state;
+pub mod storage;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -164,6 +168,8 @@ impl Sandbox {
                 billing_period,
                 grace_days: control::DEFAULT_GRACE_DAYS,
                 hold_days: 60 - control::DEFAULT_GRACE_DAYS,
+                price_micros: state::DEFAULT_PRICE_MICROS,
+                currency: "USD".into(),
             },
         );
     }
@@ -210,6 +216,9 @@ pub fn router(shared: Shared) -> Router {
             &format!("{ap}/subscriptions/{{subscriptionId}}/tokens/{{token}}"),
             post(play::subscriptions_post),
         )
+        .merge(catalog::routes())
+        .merge(external::routes())
+        .merge(storage::routes())
         .layer(middleware::from_fn_with_state(shared.clone(), google_front));
     let control = Router::new()
         .route(

@@ -54,7 +54,14 @@ pub struct Product {
     pub grace_days: u32,
     /// Account hold after grace, in days (default 60 minus grace).
     pub hold_days: u32,
+    /// Pre-tax price of one unit (one billing period), in micros of `currency`.
+    pub price_micros: i64,
+    /// ISO 4217 code of the price.
+    pub currency: String,
 }
+
+/// Price of a product unless the control API says otherwise: 4.99 USD.
+pub const DEFAULT_PRICE_MICROS: i64 = 4_990_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OneTimeState {
@@ -211,6 +218,11 @@ pub struct World {
     /// The token the last `change_plan` / `resignup` created (for the control API's answer).
     pub last_new_token: Option<String>,
     pub quotas: crate::quota::Quotas,
+    /// Every charge and its refunds, oldest first.
+    pub orders: Vec<crate::orders::Charge>,
+    pub catalog: crate::catalog::Catalog,
+    pub external: crate::external::ExternalTransactions,
+    pub reports: crate::storage::Reports,
 }
 
 /// A voided order, as `purchases.voidedpurchases.list` reports it.
@@ -304,6 +316,10 @@ impl World {
             voided: Vec::new(),
             last_new_token: None,
             quotas: Default::default(),
+            orders: Vec::new(),
+            catalog: Default::default(),
+            external: Default::default(),
+            reports: Default::default(),
         }
     }
 
@@ -408,6 +424,7 @@ impl World {
                 (true, None, s.start_ms)
             }
         };
+        self.record_refund(&order_id, t, quantity, reason == 7);
         self.voided.push(VoidedRecord {
             package: package.clone(),
             token: token.to_owned(),
@@ -475,7 +492,12 @@ impl World {
         });
     }
 
+    /// Publishes a SubscriptionNotification; the codes that announce a payment also record
+    /// the charge in the order ledger.
     pub fn publish_subscription(&mut self, package: &str, token: &str, code: i32, at: i64) {
+        if matches!(code, code::PURCHASED | code::RENEWED | code::RECOVERED) {
+            self.record_charge(token, at);
+        }
         let n = DeveloperNotification {
             subscription_notification: Some(SubscriptionNotification {
                 version: "1.0".into(),
@@ -488,7 +510,11 @@ impl World {
         self.publish(package, at, n);
     }
 
+    /// Publishes a OneTimeProductNotification; a purchase that is paid records its charge.
     pub fn publish_one_time(&mut self, package: &str, token: &str, sku: &str, code: i32, at: i64) {
+        if code == one_time_type::PURCHASED {
+            self.record_charge(token, at);
+        }
         let n = DeveloperNotification {
             one_time_product_notification: Some(OneTimeProductNotification {
                 version: "1.0".into(),
