@@ -10,14 +10,19 @@
 //! - [`observe`]: Google's answers reduced to `playbill_core::Observation`.
 //! - [`rtdn`]: the `DeveloperNotification` published through Pub/Sub.
 //! - [`pubsub`]: Cloud Pub/Sub v1 wire types (topics, subscriptions, pull, push envelope).
+//! - [`catalog`], [`external`]: catalog and external-transaction wire types.
+//! - [`storage`]: Cloud Storage JSON API wire types (the reports bucket).
 
 pub mod auth;
+pub mod catalog;
 pub mod client;
 mod error;
+pub mod external;
 pub mod methods;
 pub mod observe;
 pub mod pubsub;
 pub mod rtdn;
+pub mod storage;
 pub mod wire;
 
 pub use auth::{ServiceAccountKey, TokenSource};
