@@ -60,9 +60,9 @@ pub struct DeveloperNotification {
     pub one_time_product_notification: Option<OneTimeProductNotification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voided_purchase_notification: Option<VoidedPurchaseNotification>,
-    /// Newer collaborative refund-review flow; fields not pinned down publicly, kept raw.
+    /// Newer collaborative refund-review flow (reference section 2.7).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_refund_review_notification: Option<serde_json::Value>,
+    pub pending_refund_review_notification: Option<PendingRefundReviewNotification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_notification: Option<TestNotification>,
 }
@@ -98,6 +98,27 @@ pub struct VoidedPurchaseNotification {
     pub order_id: String,
     pub product_type: i32,
     pub refund_type: i32,
+}
+
+/// A user asked for a refund (or disputed a charge): the developer may answer
+/// `orders.reviewrefund` within 24 hours. Not a refund: access changes only when a void
+/// arrives. Fields as seen in independent client implementations (reference 2.7); all
+/// optional so a different shape still decodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingRefundReviewNotification {
+    #[serde(default)]
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_refund_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_reason: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obfuscated_account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obfuscated_profile_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

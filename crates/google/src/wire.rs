@@ -91,6 +91,8 @@ macro_rules! google_enum {
         }
     };
 }
+/// Also used by the `catalog` wire types.
+pub(crate) use google_enum;
 
 google_enum!(
     /// `acknowledgementState` of the v2 resources.
@@ -763,4 +765,324 @@ mod tests {
             serde_json::json!({})
         );
     }
+}
+
+// ---- orders (androidpublisher.orders.*) -------------------------------------------------
+
+google_enum!(
+    /// `Order.state`.
+    OrderState {
+        Unspecified => "STATE_UNSPECIFIED",
+        Pending => "PENDING",
+        Processed => "PROCESSED",
+        Canceled => "CANCELED",
+        PendingRefund => "PENDING_REFUND",
+        PartiallyRefunded => "PARTIALLY_REFUNDED",
+        Refunded => "REFUNDED",
+    }
+);
+google_enum!(
+    /// `RefundEvent.refundReason`.
+    RefundReason {
+        Unspecified => "REFUND_REASON_UNSPECIFIED",
+        OtherReason => "OTHER",
+        Chargeback => "CHARGEBACK",
+    }
+);
+google_enum!(
+    /// `OrdersReviewRefundRequest.refundPreference`.
+    RefundPreference {
+        Unspecified => "REFUND_PREFERENCE_UNSPECIFIED",
+        Decline => "DECLINE",
+        Approve => "APPROVE",
+        Neutral => "NEUTRAL",
+    }
+);
+
+/// `Order`, as `orders.get` answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_address: Option<BuyerAddress>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub developer_revenue_in_buyer_currency: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_event_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_items: Option<Vec<OrderLineItem>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_details: Option<OrderDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_history: Option<OrderHistory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<OrderState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyerAddress {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_postcode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_inclusive: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderHistory {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation_event: Option<EventTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_refund_events: Option<Vec<PartialRefundEvent>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processed_event: Option<EventTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_event: Option<RefundEvent>,
+}
+
+/// `ProcessedEvent` and `CancellationEvent`: just when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTime {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_details: Option<RefundDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_reason: Option<RefundReason>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartialRefundEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_details: Option<RefundDetails>,
+    /// `PENDING` or `PROCESSED_SUCCESSFULLY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
+}
+
+/// The contract's `LineItem` of an order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLineItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing_price: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_time_purchase_details: Option<OneTimePurchaseDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_details: Option<OrderSubscriptionDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OneTimePurchaseDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_option_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i32>,
+}
+
+/// The contract's `SubscriptionDetails` of an order line item.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSubscriptionDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_plan_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<String>,
+    /// `BASE`, `INTRODUCTORY` or `FREE_TRIAL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_phase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_period_end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_period_start_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchGetOrdersResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<Vec<Order>>,
+}
+
+/// `OrdersReviewRefundRequest` (usage events kept as raw JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrdersReviewRefundRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumption_percentage_milliunits: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumption_usage_events: Option<Vec<serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_refund_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_preference: Option<RefundPreference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_content_provided: Option<bool>,
+}
+
+impl Money {
+    /// `micros` of `currency` as Google's `Money` (units + nanos).
+    pub fn from_micros(micros: i64, currency: &str) -> Self {
+        Self {
+            currency_code: Some(currency.to_owned()),
+            units: Some(Int64(micros / 1_000_000)),
+            nanos: Some(((micros % 1_000_000) * 1_000) as i32),
+        }
+    }
+}
+
+// ---- subscription management (purchases.subscriptions[v2] cancel / defer / revoke) ------
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelSubscriptionPurchaseRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation_context: Option<CancellationContext>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationContext {
+    /// `USER_REQUESTED_STOP_RENEWALS` or `DEVELOPER_REQUESTED_STOP_PAYMENTS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferSubscriptionPurchaseRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferral_context: Option<DeferralContext>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferralContext {
+    /// A `google-duration`, e.g. `"604800s"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defer_duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validate_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferSubscriptionPurchaseResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_expiry_time_details: Option<Vec<ItemExpiryTimeDetails>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemExpiryTimeDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeSubscriptionPurchaseRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation_context: Option<RevocationContext>,
+}
+
+/// Exactly one member is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevocationContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_refund: Option<Empty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_based_refund: Option<RevocationContextItemBasedRefund>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prorated_refund: Option<Empty>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevocationContextItemBasedRefund {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionPurchasesDeferRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferral_info: Option<SubscriptionDeferralInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionDeferralInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_expiry_time_millis: Option<Int64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_expiry_time_millis: Option<Int64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionPurchasesDeferResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_expiry_time_millis: Option<Int64>,
 }

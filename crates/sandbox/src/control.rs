@@ -45,6 +45,12 @@ pub struct NewProduct {
     /// ISO 4217 currency of the price (default USD).
     #[serde(default)]
     currency: Option<String>,
+    /// Subscriptions: a prepaid base plan (no renewals; extended by top-ups).
+    #[serde(default)]
+    prepaid: bool,
+    /// Subscriptions: an installment base plan with this many committed payments (2-24).
+    #[serde(default)]
+    installments: Option<u32>,
 }
 
 /// `POST /sandbox/v1/apps/{package}/products`: creates or replaces a product.
@@ -88,7 +94,27 @@ pub async fn create_product(
             "currency must be an ISO 4217 code such as USD",
         ));
     }
+    if b.kind != Kind::Subscription && (b.prepaid || b.installments.is_some()) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "prepaid and installments apply to subscriptions",
+        ));
+    }
+    if b.prepaid && b.installments.is_some() {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "a base plan is prepaid or has installments, not both",
+        ));
+    }
+    if b.installments.is_some_and(|n| !(2..=24).contains(&n)) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "installments must be between 2 and 24 committed payments",
+        ));
+    }
     let product = Product {
+        prepaid: b.prepaid,
+        installments: b.installments,
         price_micros,
         currency,
         grace_days,
@@ -221,14 +247,9 @@ pub async fn create_purchase(
             purchase_time_ms: now,
             completion_time_ms: (!b.pending).then_some(now),
         }),
-        Kind::Subscription => Detail::Subscription(Subscription::new(
-            now,
-            product.billing_period,
-            product.grace_days,
-            product.hold_days,
-            &product.base_plan_id,
-            b.pending,
-        )),
+        Kind::Subscription => {
+            Detail::Subscription(Subscription::for_product(&product, now, b.pending))
+        }
     };
     let is_subscription = product.kind == Kind::Subscription;
     world.purchases.insert(

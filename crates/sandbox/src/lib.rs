@@ -30,6 +30,7 @@ pub mod external;
 pub mod forward;
 pub mod keys;
 pub mod lifecycle;
+pub mod manage;
 pub mod oauth;
 pub mod orders;
 pub mod period;
@@ -170,6 +171,8 @@ impl Sandbox {
                 hold_days: 60 - control::DEFAULT_GRACE_DAYS,
                 price_micros: state::DEFAULT_PRICE_MICROS,
                 currency: "USD".into(),
+                prepaid: false,
+                installments: None,
             },
         );
     }
@@ -209,7 +212,15 @@ pub fn router(shared: Shared) -> Router {
         )
         .route(
             &format!("{ap}/subscriptionsv2/tokens/{{token}}"),
-            get(play::subscriptionsv2_get),
+            get(play::subscriptionsv2_get).post(play::subscriptionsv2_post),
+        )
+        .route(
+            "/androidpublisher/v3/applications/{packageName}/orders/{segment}",
+            get(orders::get).post(orders::post),
+        )
+        .route(
+            "/androidpublisher/v3/applications/{packageName}/orders:batchGet",
+            get(orders::batch_get),
         )
         .route(&format!("{ap}/voidedpurchases"), get(play::voided_list))
         .route(

@@ -12,17 +12,24 @@ use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::observe::format_time;
 use playbill_google::wire::{
     AcknowledgementState, AutoRenewingPlan, CanceledStateContext, ConsumptionState, Empty,
-    ExternalAccountIdentifiers, FopType, Int64, OfferDetails, OfferPhase, PausedStateContext,
-    ProductLineItem, ProductOfferDetails, ProductPurchase, ProductPurchaseState, ProductPurchaseV2,
-    PurchaseStateContext, RenewalDeclinedContext, RenewalDeclinedHolder,
-    SubscriptionPurchaseLineItem, SubscriptionPurchaseV2, TestPurchaseContext,
-    UserInitiatedCancellation,
+    ExternalAccountIdentifiers, FopType, Int64, OfferDetails, OfferPhase, OutOfAppPurchaseContext,
+    PausedStateContext, ProductLineItem, ProductOfferDetails, ProductPurchase,
+    ProductPurchaseState, ProductPurchaseV2, PurchaseStateContext, RenewalDeclinedContext,
+    RenewalDeclinedHolder, SubscriptionPurchaseLineItem, SubscriptionPurchaseV2,
+    TestPurchaseContext, UserInitiatedCancellation,
 };
 
 use crate::error::GoogleApiError;
 use crate::lifecycle::{CancelKind, SubStatus, Subscription};
+use crate::manage::{CancelBy, RevokeRefund};
 use crate::state::{
-    Detail, OneTime, OneTimeState, Purchase, Shared, TOKEN_RETENTION_MS, World, wall_ms,
+    Detail, OneTime, OneTimeState, Purchase, Shared, TOKEN_RETENTION_MS, TransitionError, World,
+    wall_ms,
+};
+use playbill_google::wire::{
+    CancelSubscriptionPurchaseRequest, DeferSubscriptionPurchaseRequest,
+    DeferSubscriptionPurchaseResponse, ItemExpiryTimeDetails, RevokeSubscriptionPurchaseRequest,
+    SubscriptionPurchasesDeferRequest, SubscriptionPurchasesDeferResponse,
 };
 
 type ApiResult<T> = Result<T, GoogleApiError>;
@@ -62,7 +69,7 @@ pub fn authorize(world: &World, headers: &HeaderMap, scope: &str) -> ApiResult<(
 }
 
 /// Splits `TOKEN:verb`; the verb must be one of `verbs`.
-fn split_verb<'a>(segment: &'a str, verbs: &[&str]) -> ApiResult<(&'a str, &'a str)> {
+pub(crate) fn split_verb<'a>(segment: &'a str, verbs: &[&str]) -> ApiResult<(&'a str, &'a str)> {
     match segment.rsplit_once(':') {
         Some((token, verb)) if verbs.contains(&verb) => Ok((token, verb)),
         _ => Err(GoogleApiError::not_found(format!(
@@ -265,12 +272,13 @@ pub async fn subscriptionsv2_get(
     world
         .quotas
         .charge(&package, crate::quota::Bucket::Subscriptions)?;
+    let now = world.now();
     let p = find(&mut world, &package, &token)?;
     let s = subscription(p)?.clone();
-    Ok(Json(render_subscription(p, &s)))
+    Ok(Json(render_subscription(p, &s, now)))
 }
 
-fn render_subscription(p: &Purchase, s: &Subscription) -> SubscriptionPurchaseV2 {
+fn render_subscription(p: &Purchase, s: &Subscription, now: i64) -> SubscriptionPurchaseV2 {
     let pending = matches!(
         s.status,
         SubStatus::Pending | SubStatus::PendingPurchaseCanceled
@@ -317,25 +325,19 @@ fn render_subscription(p: &Purchase, s: &Subscription) -> SubscriptionPurchaseV2
             obfuscated_external_profile_id: p.obfuscated_profile_id.clone(),
         }),
         kind: Some("androidpublisher#subscriptionPurchaseV2".into()),
-        line_items: Some(vec![SubscriptionPurchaseLineItem {
-            auto_renewing_plan: Some(AutoRenewingPlan {
-                auto_renew_enabled: Some(s.auto_renew && !ended),
-                ..AutoRenewingPlan::default()
+        line_items: Some(line_items(p, s, pending, ended, now)),
+        out_of_app_purchase_context: s
+            .out_of_app_expired_token
+            .as_ref()
+            .filter(|_| !s.acknowledged)
+            .map(|t| OutOfAppPurchaseContext {
+                expired_external_account_identifiers: has_ids.then(|| ExternalAccountIdentifiers {
+                    external_account_id: None,
+                    obfuscated_external_account_id: p.obfuscated_account_id.clone(),
+                    obfuscated_external_profile_id: p.obfuscated_profile_id.clone(),
+                }),
+                expired_purchase_token: Some(t.clone()),
             }),
-            expiry_time: (!pending).then(|| format_time(s.expiry_ms)),
-            latest_successful_order_id: (!pending).then(|| p.latest_order_id()),
-            offer_details: Some(OfferDetails {
-                base_plan_id: Some(s.base_plan_id.clone()),
-                offer_id: None,
-                offer_tags: None,
-            }),
-            offer_phase: (!pending).then(|| OfferPhase {
-                base_price: Some(Empty {}),
-                ..OfferPhase::default()
-            }),
-            product_id: Some(p.product_id.clone()),
-            ..SubscriptionPurchaseLineItem::default()
-        }]),
         region_code: Some(p.region_code.clone()),
         start_time: (!pending).then(|| format_time(s.start_ms)),
         in_grace_period_state_context: (s.status == SubStatus::InGracePeriod)
@@ -350,18 +352,42 @@ fn render_subscription(p: &Purchase, s: &Subscription) -> SubscriptionPurchaseV2
     }
 }
 
-/// `androidpublisher.purchases.subscriptions.acknowledge`
+/// A refused lifecycle change, as the Play API reports it.
+fn refused(e: TransitionError) -> GoogleApiError {
+    match e {
+        TransitionError::NoSuchPurchase => {
+            GoogleApiError::not_found("The purchase token was not found.")
+        }
+        TransitionError::NotAllowed(m) | TransitionError::UnknownAction(m) => {
+            GoogleApiError::invalid("invalidPurchaseState", m)
+        }
+    }
+}
+
+/// A JSON request body (an empty body reads as `{}`), or Google's 400.
+fn request_body<T: serde::de::DeserializeOwned + Default>(raw: &[u8]) -> ApiResult<T> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(raw)
+        .map_err(|e| GoogleApiError::invalid("invalid", format!("Invalid JSON payload: {e}")))
+}
+
+/// `androidpublisher.purchases.subscriptions.acknowledge`, `.cancel` and `.defer` (v1).
 pub async fn subscriptions_post(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Path((package, subscription_id, segment)): Path<(String, String, String)>,
-) -> ApiResult<StatusCode> {
-    let (token, _verb) = split_verb(&segment, &["acknowledge"])?;
+    raw: axum::body::Bytes,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let (token, verb) = split_verb(&segment, &["acknowledge", "cancel", "defer"])?;
     let mut world = shared.lock();
     authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
     world
         .quotas
         .charge(&package, crate::quota::Bucket::Subscriptions)?;
+    let now = world.now();
     let p = find(&mut world, &package, token)?;
     check_product(
         p,
@@ -369,14 +395,285 @@ pub async fn subscriptions_post(
         "purchaseTokenDoesNotMatchSubscriptionId",
     )?;
     let s = subscription(p)?;
-    if matches!(
-        s.status,
-        SubStatus::Pending | SubStatus::Expired | SubStatus::PendingPurchaseCanceled
-    ) {
-        return Err(invalid_state());
+    match verb {
+        "acknowledge" => {
+            let req: playbill_google::wire::SubscriptionPurchasesAcknowledgeRequest =
+                request_body(&raw)?;
+            if matches!(
+                s.status,
+                SubStatus::Pending | SubStatus::Expired | SubStatus::PendingPurchaseCanceled
+            ) {
+                return Err(invalid_state());
+            }
+            if let Some(ids) = &req.external_account_ids {
+                // Settable only for a resubscription bought outside the app (reference 4.3).
+                if s.out_of_app_expired_token.is_none() || s.acknowledged {
+                    return Err(GoogleApiError::invalid(
+                        "invalid",
+                        "externalAccountIds can only be set when acknowledging a resubscription \
+                         purchase made outside the app.",
+                    ));
+                }
+                let too_long = [&ids.obfuscated_account_id, &ids.obfuscated_profile_id]
+                    .iter()
+                    .any(|v| v.as_ref().is_some_and(|v| v.len() > 64));
+                if too_long {
+                    return Err(GoogleApiError::invalid(
+                        "invalid",
+                        "externalAccountIds values are at most 64 characters.",
+                    ));
+                }
+            }
+            s.acknowledged = true;
+            if let Some(ids) = req.external_account_ids {
+                let p = find(&mut world, &package, token)?;
+                if ids.obfuscated_account_id.is_some() {
+                    p.obfuscated_account_id = ids.obfuscated_account_id;
+                }
+                if ids.obfuscated_profile_id.is_some() {
+                    p.obfuscated_profile_id = ids.obfuscated_profile_id;
+                }
+            }
+            Ok(StatusCode::OK.into_response())
+        }
+        "cancel" => {
+            world
+                .cancel_subscription(token, CancelBy::User, now)
+                .map_err(refused)?;
+            Ok(StatusCode::OK.into_response())
+        }
+        _ => {
+            let req: SubscriptionPurchasesDeferRequest = request_body(&raw)?;
+            let info = req.deferral_info.unwrap_or_default();
+            let (Some(expected), Some(desired)) = (
+                info.expected_expiry_time_millis,
+                info.desired_expiry_time_millis,
+            ) else {
+                return Err(GoogleApiError::invalid(
+                    "required",
+                    "deferralInfo.expectedExpiryTimeMillis and desiredExpiryTimeMillis are required.",
+                ));
+            };
+            if expected.0 != s.expiry_ms {
+                return Err(GoogleApiError::invalid(
+                    "expiryTimeMismatch",
+                    "expectedExpiryTimeMillis does not match the subscription's current expiry time.",
+                ));
+            }
+            let new_expiry = world
+                .defer_subscription(token, desired.0, false, now)
+                .map_err(refused)?;
+            Ok(Json(SubscriptionPurchasesDeferResponse {
+                new_expiry_time_millis: Some(Int64(new_expiry)),
+            })
+            .into_response())
+        }
     }
-    s.acknowledged = true;
-    Ok(StatusCode::OK)
+}
+
+/// `androidpublisher.purchases.subscriptionsv2.cancel`, `.defer` and `.revoke`.
+pub async fn subscriptionsv2_post(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((package, segment)): Path<(String, String)>,
+    raw: axum::body::Bytes,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let (token, verb) = split_verb(&segment, &["cancel", "defer", "revoke"])?;
+    let mut world = shared.lock();
+    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
+    world
+        .quotas
+        .charge(&package, crate::quota::Bucket::Subscriptions)?;
+    let now = world.now();
+    let p = find(&mut world, &package, token)?;
+    let s = subscription(p)?.clone();
+    let etag = render_subscription(p, &s, now).etag;
+    match verb {
+        "cancel" => {
+            let req: CancelSubscriptionPurchaseRequest = request_body(&raw)?;
+            let by = match req
+                .cancellation_context
+                .and_then(|c| c.cancellation_type)
+                .as_deref()
+            {
+                None | Some("USER_REQUESTED_STOP_RENEWALS") => CancelBy::User,
+                Some("DEVELOPER_REQUESTED_STOP_PAYMENTS") => CancelBy::Developer,
+                Some(other) => {
+                    return Err(GoogleApiError::invalid(
+                        "invalid",
+                        format!(
+                            "Invalid value for cancellationContext.cancellationType: {other:?}"
+                        ),
+                    ));
+                }
+            };
+            world.cancel_subscription(token, by, now).map_err(refused)?;
+            Ok(Json(Empty {}).into_response())
+        }
+        "defer" => {
+            let req: DeferSubscriptionPurchaseRequest = request_body(&raw)?;
+            let ctx = req.deferral_context.unwrap_or_default();
+            let by = ctx
+                .defer_duration
+                .as_deref()
+                .and_then(playbill_google::pubsub::parse_duration_ms)
+                .ok_or_else(|| {
+                    GoogleApiError::invalid(
+                        "required",
+                        "deferralContext.deferDuration is required, e.g. \"604800s\".",
+                    )
+                })?;
+            if ctx.etag.is_none() || ctx.etag != etag {
+                return Err(GoogleApiError::invalid(
+                    "etagMismatch",
+                    "deferralContext.etag does not match the latest etag of this subscription.",
+                ));
+            }
+            let new_expiry = world
+                .defer_subscription(
+                    token,
+                    s.expiry_ms + by,
+                    ctx.validate_only.unwrap_or(false),
+                    now,
+                )
+                .map_err(refused)?;
+            let product_id = world.purchases[token].product_id.clone();
+            let mut items = vec![ItemExpiryTimeDetails {
+                expiry_time: Some(format_time(new_expiry)),
+                product_id: Some(product_id),
+            }];
+            items.extend(s.add_ons.iter().map(|a| ItemExpiryTimeDetails {
+                expiry_time: Some(format_time(new_expiry)),
+                product_id: Some(a.product_id.clone()),
+            }));
+            Ok(Json(DeferSubscriptionPurchaseResponse {
+                item_expiry_time_details: Some(items),
+            })
+            .into_response())
+        }
+        _ => {
+            let req: RevokeSubscriptionPurchaseRequest = request_body(&raw)?;
+            let ctx = req.revocation_context.unwrap_or_default();
+            let refund = match (ctx.full_refund, ctx.prorated_refund, ctx.item_based_refund) {
+                (Some(_), None, None) => RevokeRefund::Full,
+                (None, Some(_), None) => RevokeRefund::Prorated,
+                (None, None, Some(item)) => {
+                    RevokeRefund::Item(item.product_id.ok_or_else(|| {
+                        GoogleApiError::invalid(
+                            "required",
+                            "revocationContext.itemBasedRefund.productId is required.",
+                        )
+                    })?)
+                }
+                _ => {
+                    return Err(GoogleApiError::invalid(
+                        "invalid",
+                        "revocationContext needs exactly one of fullRefund, proratedRefund or \
+                         itemBasedRefund.",
+                    ));
+                }
+            };
+            world
+                .revoke_subscription(token, refund, now)
+                .map_err(refused)?;
+            Ok(Json(Empty {}).into_response())
+        }
+    }
+}
+
+/// The base item and each add-on, as `lineItems` shows them.
+fn line_items(
+    p: &Purchase,
+    s: &Subscription,
+    pending: bool,
+    ended: bool,
+    now: i64,
+) -> Vec<SubscriptionPurchaseLineItem> {
+    use crate::lifecycle::{PriceChangeMode as M, PriceChangeState as S};
+    use playbill_google::wire::{
+        DeferredItemReplacement, InstallmentPlan, ItemReplacement, Money, PrepaidPlan,
+        PriceChangeMode, PriceChangeState, SubscriptionItemPriceChangeDetails,
+    };
+    let money = |m: i64| Some(Money::from_micros(m, &s.currency));
+    let auto_renewing = |price: i64, base: bool| {
+        (!s.prepaid).then(|| AutoRenewingPlan {
+            auto_renew_enabled: Some(s.auto_renew && !ended),
+            recurring_price: money(price),
+            installment_details: s.installments.as_ref().filter(|_| base).map(|i| {
+                InstallmentPlan {
+                    initial_committed_payments_count: Some(i.committed as i32),
+                    subsequent_committed_payments_count: Some(i.committed as i32),
+                    remaining_committed_payments_count: Some(i.remaining as i32),
+                    pending_cancellation: i.pending_cancellation.then_some(Empty {}),
+                }
+            }),
+            price_change_details: s.price_change.as_ref().filter(|_| base).map(|pc| {
+                SubscriptionItemPriceChangeDetails {
+                    expected_new_price_charge_time: Some(format_time(pc.charge_at_ms)),
+                    new_price: money(pc.new_price_micros),
+                    price_change_mode: Some(match pc.mode {
+                        M::Decrease => PriceChangeMode::PriceDecrease,
+                        M::Increase => PriceChangeMode::PriceIncrease,
+                        M::OptOutIncrease => PriceChangeMode::OptOutPriceIncrease,
+                    }),
+                    price_change_state: Some(match pc.state {
+                        S::Outstanding => PriceChangeState::Outstanding,
+                        S::Confirmed => PriceChangeState::Confirmed,
+                        S::Applied => PriceChangeState::Applied,
+                        S::Canceled => PriceChangeState::Canceled,
+                    }),
+                }
+            }),
+            ..AutoRenewingPlan::default()
+        })
+    };
+    let item = |product_id: &str, base_plan_id: &str, price: i64, base: bool| {
+        SubscriptionPurchaseLineItem {
+            auto_renewing_plan: auto_renewing(price, base),
+            prepaid_plan: s.prepaid.then(|| PrepaidPlan {
+                allow_extend_after_time: Some(format_time(s.start_ms)),
+            }),
+            expiry_time: (!pending).then(|| format_time(s.expiry_ms)),
+            latest_successful_order_id: (!pending && s.owned).then(|| p.latest_order_id()),
+            offer_details: Some(OfferDetails {
+                base_plan_id: Some(base_plan_id.to_owned()),
+                offer_id: None,
+                offer_tags: None,
+            }),
+            offer_phase: (!pending).then(|| OfferPhase {
+                base_price: Some(Empty {}),
+                ..OfferPhase::default()
+            }),
+            product_id: Some(product_id.to_owned()),
+            ..SubscriptionPurchaseLineItem::default()
+        }
+    };
+    let mut base = item(&p.product_id, &s.base_plan_id, s.price_micros, true);
+    base.deferred_item_replacement =
+        s.deferred_replacement
+            .as_ref()
+            .map(|product| DeferredItemReplacement {
+                product_id: Some(product.clone()),
+            });
+    base.item_replacement = s
+        .item_replacement
+        .as_ref()
+        // Shown for 60 days after the plan change.
+        .filter(|r| now < r.at_ms + 60 * crate::state::DAY_MS)
+        .map(|r| ItemReplacement {
+            base_plan_id: Some(r.base_plan_id.clone()),
+            offer_id: None,
+            product_id: Some(r.product_id.clone()),
+            replacement_mode: Some(r.mode.clone()),
+        });
+    let mut items = vec![base];
+    for a in &s.add_ons {
+        let mut li = item(&a.product_id, &a.base_plan_id, a.price_micros, false);
+        li.deferred_item_removal = a.removal_deferred.then_some(Empty {});
+        items.push(li);
+    }
+    items
 }
 
 /// The `renewalDeclined` context of grace and hold: the order that could not be charged.

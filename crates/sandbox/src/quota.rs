@@ -23,6 +23,10 @@ pub enum Bucket {
     OneTimePurchases,
     /// purchases.voidedpurchases.list (its own 30-per-30-seconds rule).
     VoidedPurchases,
+    /// externaltransactions.* (create, get, refund).
+    ExternalTransactions,
+    /// orders.*.
+    Orders,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

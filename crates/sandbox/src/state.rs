@@ -16,6 +16,7 @@ use playbill_google::wire::Int64;
 
 use crate::keys::IssuedKey;
 use crate::lifecycle::{CancelKind, SubStatus, Subscription};
+use crate::manage::{CancelBy, RevokeRefund};
 use crate::period::Period;
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -58,6 +59,10 @@ pub struct Product {
     pub price_micros: i64,
     /// ISO 4217 code of the price.
     pub currency: String,
+    /// Subscriptions: a prepaid base plan (no renewals; top-ups add time).
+    pub prepaid: bool,
+    /// Subscriptions: an installment base plan with this many committed payments.
+    pub installments: Option<u32>,
 }
 
 /// Price of a product unless the control API says otherwise: 4.99 USD.
@@ -82,6 +87,10 @@ pub struct OneTime {
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a test double holding a few purchases; boxing would only add noise"
+)]
 pub enum Detail {
     OneTime(OneTime),
     Subscription(Subscription),
@@ -142,6 +151,30 @@ impl Purchase {
 }
 
 impl Subscription {
+    /// A new subscription to `product`'s base plan, bought at `now`.
+    pub fn for_product(product: &Product, now: i64, pending: bool) -> Self {
+        let mut s = Subscription::new(
+            now,
+            product.billing_period,
+            product.grace_days,
+            product.hold_days,
+            &product.base_plan_id,
+            pending,
+        );
+        s.price_micros = product.price_micros;
+        s.currency = product.currency.clone();
+        s.prepaid = product.prepaid;
+        s.auto_renew = !product.prepaid;
+        s.installments = product
+            .installments
+            .map(|n| crate::lifecycle::Installments {
+                committed: n,
+                remaining: n.saturating_sub(1),
+                pending_cancellation: false,
+            });
+        s
+    }
+
     /// The state name Google reports.
     pub fn google_state(&self) -> playbill_google::wire::SubscriptionState {
         use playbill_google::wire::SubscriptionState as S;
@@ -220,6 +253,8 @@ pub struct World {
     pub quotas: crate::quota::Quotas,
     /// Every charge and its refunds, oldest first.
     pub orders: Vec<crate::orders::Charge>,
+    /// Refund requests awaiting the developer's `orders.reviewrefund`, and their outcome.
+    pub refund_reviews: Vec<crate::orders::RefundReview>,
     pub catalog: crate::catalog::Catalog,
     pub external: crate::external::ExternalTransactions,
     pub reports: crate::storage::Reports,
@@ -261,9 +296,19 @@ pub struct ActionDetails {
     /// `change_plan` / `resignup`: choose the new token instead of a random one.
     #[serde(default)]
     pub purchase_token: Option<String>,
-    /// `pause`: how long (default P1M; 1 week to 3 months).
+    /// `pause`: how long (default P1M; 1 week to 3 months). `defer`: by how much.
     #[serde(default)]
     pub duration: Option<Period>,
+    /// `price_change`: the new recurring price, in micros.
+    #[serde(default)]
+    pub price_micros: Option<i64>,
+    /// `price_change`: `PRICE_INCREASE` (opt-in) or `OPT_OUT_PRICE_INCREASE` for a rise
+    /// (default opt-in); a lower price is always `PRICE_DECREASE`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// `change_plan`: the replacement mode (default `WITH_TIME_PRORATION`).
+    #[serde(default)]
+    pub replacement_mode: Option<String>,
 }
 
 /// Google refunds and revokes a purchase not acknowledged this long after it was paid.
@@ -317,6 +362,7 @@ impl World {
             last_new_token: None,
             quotas: Default::default(),
             orders: Vec::new(),
+            refund_reviews: Vec::new(),
             catalog: Default::default(),
             external: Default::default(),
             reports: Default::default(),
@@ -339,6 +385,13 @@ impl World {
                 .filter_map(|(token, p)| p.due_at().map(|t| (t, token.clone())))
                 .filter(|(t, _)| *t <= target)
                 .min();
+            let review = self.next_review_due().filter(|t| *t <= target);
+            if let Some(r) = review
+                && next.as_ref().is_none_or(|(t, _)| r <= *t)
+            {
+                self.decide_reviews(r);
+                continue;
+            }
             let Some((t, token)) = next else { return };
             let Some(p) = self.purchases.get_mut(&token) else {
                 return;
@@ -370,13 +423,27 @@ impl World {
         reason: i32,
         quantity: Option<i32>,
     ) -> Result<(), TransitionError> {
+        self.void_order(token, None, t, source, reason, quantity)
+    }
+
+    /// [`World::void`] for a given order of the purchase (a subscription's renewal order,
+    /// say); the latest order when `None`.
+    pub fn void_order(
+        &mut self,
+        token: &str,
+        order: Option<&str>,
+        t: i64,
+        source: i32,
+        reason: i32,
+        quantity: Option<i32>,
+    ) -> Result<(), TransitionError> {
         use TransitionError::NotAllowed;
         let p = self
             .purchases
             .get_mut(token)
             .ok_or(TransitionError::NoSuchPurchase)?;
         let package = p.package_name.clone();
-        let order_id = p.latest_order_id();
+        let order_id = order.map_or_else(|| p.latest_order_id(), str::to_owned);
         let (subscription, partial, purchase_time) = match &mut p.detail {
             Detail::OneTime(o) => {
                 if o.state != OneTimeState::Purchased || o.refundable_quantity == 0 {
@@ -416,11 +483,7 @@ impl World {
                         "only a paid, unexpired subscription can be refunded".into(),
                     ));
                 }
-                s.status = SubStatus::Expired;
-                s.auto_renew = false;
-                s.expiry_ms = t;
-                s.phase_end_ms = None;
-                s.cancel.get_or_insert(CancelKind::Developer);
+                s.end_now(t, CancelKind::Developer);
                 (true, None, s.start_ms)
             }
         };
@@ -546,7 +609,10 @@ impl World {
         {
             return Err(TransitionError::NoSuchPurchase);
         }
-        if action == "change_plan" || action == "resignup" {
+        if matches!(
+            action,
+            "change_plan" | "resignup" | "top_up" | "resubscribe"
+        ) {
             return self.replace_subscription(package, token, action, details, now);
         }
         if action == "refund" {
@@ -565,6 +631,27 @@ impl World {
                 details.reason.unwrap_or(0),
                 details.quantity,
             );
+        }
+        match action {
+            "cancel" => return self.cancel_subscription(token, CancelBy::User, now),
+            "revoke" => return self.revoke_subscription(token, RevokeRefund::None, now),
+            "defer" => {
+                let by = details
+                    .duration
+                    .ok_or_else(|| NotAllowed("defer needs duration, e.g. \"P7D\"".into()))?;
+                let expiry = match self.purchases.get(token).map(|p| &p.detail) {
+                    Some(Detail::Subscription(s)) => s.expiry_ms,
+                    _ => return Err(NotAllowed("defer applies to subscriptions".into())),
+                };
+                return self
+                    .defer_subscription(token, by.add_to(expiry), false, now)
+                    .map(|_| ());
+            }
+            "price_change" => return self.change_price(token, details, now),
+            "confirm_price" => return self.confirm_price(token, now),
+            "add_item" | "remove_item" => return self.change_items(token, action, details, now),
+            "request_refund" => return self.request_refund(token, now).map(|_| ()),
+            _ => {}
         }
         let Some(p) = self.purchases.get_mut(token) else {
             return Err(TransitionError::NoSuchPurchase);
@@ -585,6 +672,7 @@ impl World {
             ("complete", Detail::Subscription(s)) if s.status == SubStatus::Pending => {
                 s.status = SubStatus::Active;
                 s.start_ms = now;
+                s.period_start_ms = now;
                 s.expiry_ms = s.period.add_to(now);
                 sub_codes.push(code::PURCHASED);
             }
@@ -604,6 +692,7 @@ impl World {
                     SubStatus::InGracePeriod => {
                         let missed = s.missed_renewal_ms.take().unwrap_or(s.expiry_ms);
                         s.status = SubStatus::Active;
+                        s.period_start_ms = missed;
                         s.expiry_ms = s.period.add_to(missed);
                         s.phase_end_ms = None;
                         s.renewals += 1;
@@ -613,6 +702,7 @@ impl World {
                     SubStatus::OnHold => {
                         s.status = SubStatus::Active;
                         s.missed_renewal_ms = None;
+                        s.period_start_ms = now;
                         s.expiry_ms = s.period.add_to(now);
                         s.phase_end_ms = None;
                         s.renewals += 1;
@@ -620,17 +710,6 @@ impl World {
                     }
                     _ => {}
                 }
-            }
-            ("cancel", Detail::Subscription(s))
-                if matches!(
-                    s.status,
-                    SubStatus::Active | SubStatus::InGracePeriod | SubStatus::OnHold
-                ) =>
-            {
-                s.status = SubStatus::Canceled;
-                s.auto_renew = false;
-                s.cancel = Some(CancelKind::User { at: now });
-                sub_codes.push(code::CANCELED);
             }
             ("pause", Detail::Subscription(s)) if s.status == SubStatus::Active && s.auto_renew => {
                 let length = details.duration.unwrap_or(Period {
@@ -656,23 +735,28 @@ impl World {
                 s.pause_scheduled = None;
                 sub_codes.push(code::PAUSE_SCHEDULE_CHANGED);
             }
+            // A user's cancellation of an installment plan, withdrawn before it took effect.
             ("restore", Detail::Subscription(s))
-                if s.status == SubStatus::Canceled && now < s.expiry_ms =>
+                if s.status == SubStatus::Active
+                    && s.installments
+                        .as_ref()
+                        .is_some_and(|i| i.pending_cancellation) =>
+            {
+                if let Some(i) = &mut s.installments {
+                    i.pending_cancellation = false;
+                }
+                sub_codes.push(code::RESTARTED);
+            }
+            // Only a user's cancellation can be undone (not a developer's stop of payments).
+            ("restore", Detail::Subscription(s))
+                if s.status == SubStatus::Canceled
+                    && now < s.expiry_ms
+                    && matches!(s.cancel, Some(CancelKind::User { .. })) =>
             {
                 s.status = SubStatus::Active;
                 s.auto_renew = true;
                 s.cancel = None;
                 sub_codes.push(code::RESTARTED);
-            }
-            ("revoke", Detail::Subscription(s))
-                if s.status != SubStatus::Expired && s.status != SubStatus::Pending =>
-            {
-                s.status = SubStatus::Expired;
-                s.auto_renew = false;
-                s.expiry_ms = now;
-                s.phase_end_ms = None;
-                s.cancel.get_or_insert(CancelKind::Developer);
-                sub_codes.push(code::REVOKED);
             }
             ("expire", Detail::Subscription(s)) if s.is_live() || s.status == SubStatus::OnHold => {
                 s.status = SubStatus::Expired;
@@ -683,7 +767,7 @@ impl World {
             }
             (
                 "complete" | "pending_cancel" | "decline_payment" | "cancel" | "restore" | "revoke"
-                | "expire" | "change_plan" | "resignup" | "pause" | "resume",
+                | "expire" | "pause" | "resume",
                 _,
             ) => {
                 return Err(NotAllowed(format!(
@@ -701,12 +785,19 @@ impl World {
         Ok(())
     }
 
-    /// A new purchase token replaces `token` (reference section 5): `change_plan` (upgrade or
-    /// downgrade, from a live subscription) or `resignup` (the same product bought again in
-    /// the app while the old one is canceled but unexpired). The new token carries
-    /// `linkedPurchaseToken`, is paid now and publishes SUBSCRIPTION_PURCHASED; the old one
-    /// ends at once with `replacementCancellation` (and no notification of its own here —
-    /// the reference does not say that Google sends one).
+    /// A new purchase token continues `token` (reference section 5):
+    /// - `change_plan` (upgrade or downgrade of a live subscription; `replacement_mode`
+    ///   `WITH_TIME_PRORATION` (default), `CHARGE_PRORATED_PRICE`, `CHARGE_FULL_PRICE`,
+    ///   `WITHOUT_PRORATION` replace it now; `DEFERRED` issues the new token now but switches
+    ///   at the old renewal date);
+    /// - `resignup` (the same product bought again in the app while canceled, unexpired);
+    /// - `top_up` (a prepaid plan extended: time added on top of the current expiry);
+    /// - `resubscribe` (bought again in the Play Store after expiry: a new token with no
+    ///   link, carrying `outOfAppPurchaseContext` until acknowledged).
+    ///
+    /// The new token publishes SUBSCRIPTION_PURCHASED; a linked one carries
+    /// `linkedPurchaseToken` and its predecessor ends with `replacementCancellation` (no
+    /// notification of its own: the reference does not say that Google sends one).
     fn replace_subscription(
         &mut self,
         package: &str,
@@ -716,6 +807,7 @@ impl World {
         now: i64,
     ) -> Result<(), TransitionError> {
         use TransitionError::NotAllowed;
+        use playbill_google::wire::ReplacementMode as Mode;
         let old = self
             .purchases
             .get(token)
@@ -724,27 +816,51 @@ impl World {
         let Detail::Subscription(old_sub) = &old.detail else {
             return Err(NotAllowed(format!("{action} applies to subscriptions")));
         };
+        let refused = || {
+            NotAllowed(format!(
+                "{action} is not possible for this purchase in its current state"
+            ))
+        };
+        let mode = match details.replacement_mode.as_deref() {
+            None => Mode::WithTimeProration,
+            Some(m) if action == "change_plan" => match Mode::from(m) {
+                Mode::Other(_) | Mode::Unspecified | Mode::KeepExisting => {
+                    return Err(NotAllowed(format!(
+                        "replacement_mode {m:?} is not one of WITH_TIME_PRORATION, \
+                         CHARGE_PRORATED_PRICE, CHARGE_FULL_PRICE, WITHOUT_PRORATION, DEFERRED"
+                    )));
+                }
+                mode => mode,
+            },
+            Some(_) => return Err(NotAllowed("replacement_mode applies to change_plan".into())),
+        };
+        let unexpired = now < old_sub.expiry_ms;
         let product_id = match action {
-            "resignup" if old_sub.status == SubStatus::Canceled && now < old_sub.expiry_ms => {
+            "resignup" if old_sub.status == SubStatus::Canceled && unexpired => {
                 old.product_id.clone()
             }
+            "top_up" if old_sub.prepaid && old_sub.is_live() => old.product_id.clone(),
+            "resubscribe" if old_sub.status == SubStatus::Expired => old.product_id.clone(),
             "change_plan"
-                if matches!(
-                    old_sub.status,
-                    SubStatus::Active | SubStatus::InGracePeriod | SubStatus::Canceled
-                ) =>
+                if !old_sub.prepaid
+                    && old_sub.deferred_replacement.is_none()
+                    && matches!(
+                        old_sub.status,
+                        SubStatus::Active | SubStatus::InGracePeriod | SubStatus::Canceled
+                    ) =>
             {
                 details
                     .product_id
                     .clone()
                     .ok_or_else(|| NotAllowed("change_plan needs product_id".into()))?
             }
-            _ => {
-                return Err(NotAllowed(format!(
-                    "{action} is not possible for this purchase in its current state"
-                )));
-            }
+            _ => return Err(refused()),
         };
+        if action == "change_plan" && !old_sub.acknowledged {
+            return Err(NotAllowed(
+                "Google blocks plan changes while the current purchase is unacknowledged".into(),
+            ));
+        }
         let product = self
             .products
             .get(&(package.to_owned(), product_id.clone()))
@@ -755,6 +871,11 @@ impl World {
                     "no subscription product {product_id:?} in this app"
                 ))
             })?;
+        if action == "change_plan" && (product.prepaid || product.product_id == old.product_id) {
+            return Err(NotAllowed(
+                "change_plan moves to another auto-renewing subscription product".into(),
+            ));
+        }
         let new_token = details
             .purchase_token
             .clone()
@@ -762,15 +883,29 @@ impl World {
         if self.purchases.contains_key(&new_token) {
             return Err(NotAllowed("purchase_token already exists".into()));
         }
-        let mut sub = Subscription::new(
-            now,
-            product.billing_period,
-            product.grace_days,
-            product.hold_days,
-            &product.base_plan_id,
-            false,
-        );
-        sub.linked_purchase_token = Some(token.to_owned());
+        let mut sub = Subscription::for_product(&product, now, false);
+        match action {
+            "resubscribe" => sub.out_of_app_expired_token = Some(token.to_owned()),
+            _ => sub.linked_purchase_token = Some(token.to_owned()),
+        }
+        if action == "top_up" {
+            sub.start_ms = old_sub.start_ms;
+            sub.expiry_ms = product.billing_period.add_to(old_sub.expiry_ms.max(now));
+        }
+        let deferred = mode == Mode::Deferred;
+        if action == "change_plan" {
+            sub.item_replacement = Some(crate::lifecycle::ItemReplacement {
+                product_id: old.product_id.clone(),
+                base_plan_id: old_sub.base_plan_id.clone(),
+                mode: mode.clone(),
+                at_ms: now,
+            });
+            if deferred {
+                // Not owned (nor charged) until the old plan's renewal date.
+                sub.owned = false;
+                sub.expiry_ms = old_sub.expiry_ms;
+            }
+        }
         let order_id = self.next_order_id();
         self.purchases.insert(
             new_token.clone(),
@@ -786,15 +921,32 @@ impl World {
                 detail: Detail::Subscription(sub),
             },
         );
-        if let Some(Detail::Subscription(s)) = self.purchases.get_mut(token).map(|p| &mut p.detail)
+        if action != "resubscribe"
+            && let Some(Detail::Subscription(s)) =
+                self.purchases.get_mut(token).map(|p| &mut p.detail)
         {
-            s.status = SubStatus::Expired;
-            s.auto_renew = false;
-            s.expiry_ms = now;
-            s.phase_end_ms = None;
-            s.cancel = Some(CancelKind::Replacement);
+            if deferred {
+                s.deferred_replacement = Some(product.product_id.clone());
+            } else {
+                s.end_now(now, CancelKind::Replacement);
+                s.cancel = Some(CancelKind::Replacement);
+            }
         }
-        self.publish_subscription(package, &new_token, code::PURCHASED, now);
+        if deferred {
+            // Nothing is charged yet: the notification without a ledger entry.
+            let n = DeveloperNotification {
+                subscription_notification: Some(SubscriptionNotification {
+                    version: "1.0".into(),
+                    notification_type: code::PURCHASED,
+                    purchase_token: new_token.clone(),
+                    subscription_id: None,
+                }),
+                ..DeveloperNotification::default()
+            };
+            self.publish(package, now, n);
+        } else {
+            self.publish_subscription(package, &new_token, code::PURCHASED, now);
+        }
         self.last_new_token = Some(new_token);
         Ok(())
     }

@@ -13,6 +13,8 @@ pub struct Harness {
     pub base: String,
     pub http: reqwest::Client,
     pub play: PlayClient,
+    /// Access tokens for the androidpublisher scope, for raw calls ([`Harness::google`]).
+    pub auth: Arc<TokenSource>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -40,11 +42,12 @@ pub async fn start() -> Harness {
         max_attempts: 1,
         ..RetryPolicy::default()
     };
-    let play = PlayClient::new(http.clone(), &base, auth, once);
+    let play = PlayClient::new(http.clone(), &base, auth.clone(), once);
     Harness {
         base,
         http,
         play,
+        auth,
         _dir: dir,
         _stop: stop,
     }
@@ -60,6 +63,23 @@ impl Harness {
             .send()
             .await
             .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Calls a Google path (`androidpublisher/v3/...`, no leading slash) with an access
+    /// token; returns (status, body). `body: None` sends no body.
+    pub async fn google(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let token = self.auth.token().await.unwrap();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}/{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
