@@ -38,6 +38,9 @@ pub struct QuotaSettings {
     /// Voided Purchases API queries per 30 seconds.
     #[serde(default = "voided_per_30s")]
     pub voided_per_30s: u32,
+    /// Voided Purchases API queries per day (Pacific time, as Google counts).
+    #[serde(default = "voided_per_day")]
+    pub voided_per_day: u32,
 }
 
 fn per_minute() -> u32 {
@@ -46,12 +49,16 @@ fn per_minute() -> u32 {
 fn voided_per_30s() -> u32 {
     30
 }
+fn voided_per_day() -> u32 {
+    6000
+}
 
 impl Default for QuotaSettings {
     fn default() -> Self {
         Self {
             per_minute: per_minute(),
             voided_per_30s: voided_per_30s(),
+            voided_per_day: voided_per_day(),
         }
     }
 }
@@ -60,6 +67,14 @@ impl Default for QuotaSettings {
 pub struct Quotas {
     pub settings: QuotaSettings,
     calls: HashMap<(String, Bucket), VecDeque<i64>>,
+    /// Voided Purchases API queries per package: (day number, count).
+    voided_days: HashMap<String, (i64, u32)>,
+}
+
+/// Google's daily quotas reset at midnight Pacific time (UTC-8 here; daylight saving is
+/// ignored).
+fn pacific_day(wall_ms: i64) -> i64 {
+    (wall_ms - 8 * 3_600_000).div_euclid(86_400_000)
 }
 
 impl Quotas {
@@ -74,12 +89,29 @@ impl Quotas {
         while calls.front().is_some_and(|t| *t <= now - window_ms) {
             calls.pop_front();
         }
-        if calls.len() >= limit as usize {
-            return Err(GoogleApiError::new(
+        let exceeded = |what: &str| {
+            GoogleApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rateLimitExceeded",
-                format!("Quota exceeded for quota metric {bucket:?} of package {package}."),
-            ));
+                format!("Quota exceeded for quota metric {bucket:?}{what} of package {package}."),
+            )
+        };
+        if calls.len() >= limit as usize {
+            return Err(exceeded(""));
+        }
+        if bucket == Bucket::VoidedPurchases {
+            let today = pacific_day(now);
+            let day = self
+                .voided_days
+                .entry(package.to_owned())
+                .or_insert((today, 0));
+            if day.0 != today {
+                *day = (today, 0);
+            }
+            if day.1 >= self.settings.voided_per_day {
+                return Err(exceeded(" (per day)"));
+            }
+            day.1 += 1;
         }
         calls.push_back(now);
         Ok(())
@@ -97,7 +129,7 @@ pub async fn put_quotas(
     b: Result<Json<QuotaSettings>, JsonRejection>,
 ) -> Result<Json<QuotaSettings>, GoogleApiError> {
     let q = crate::error::json_body(b)?;
-    if q.per_minute == 0 || q.voided_per_30s == 0 {
+    if q.per_minute == 0 || q.voided_per_30s == 0 || q.voided_per_day == 0 {
         return Err(GoogleApiError::invalid(
             "invalid",
             "quotas must be at least 1",
@@ -106,7 +138,7 @@ pub async fn put_quotas(
     let mut world = shared.lock();
     world.quotas = Quotas {
         settings: q.clone(),
-        calls: HashMap::new(),
+        ..Quotas::default()
     };
     Ok(Json(q))
 }

@@ -258,3 +258,28 @@ async fn quota_buckets_answer_429_independently() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voided_purchases_have_a_daily_quota_too() {
+    let h = setup().await;
+    let put = |body: Value| {
+        let req = h
+            .http
+            .put(format!("{}/sandbox/v1/quotas", h.base))
+            .json(&body);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(put(json!({"voided_per_day": 0})).await, 400);
+    assert_eq!(put(json!({"voided_per_day": 3})).await, 200);
+    for _ in 0..3 {
+        list(&h, &[]).await;
+    }
+    let err = h.play.list_voided(PKG, &[]).await.unwrap_err();
+    assert!(
+        matches!(err, playbill_google::GoogleError::RateLimited { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("per day"), "{err}");
+    // Another package has its own count.
+    h.play.list_voided("com.example.other", &[]).await.unwrap();
+}
