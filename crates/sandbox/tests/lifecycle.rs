@@ -52,6 +52,7 @@ async fn advance(h: &Harness, duration: &str) {
 /// expected state and the full list of codes published for the token.
 async fn row(product: &str, steps: &[&str], expect_state: &str, expect_codes: &[i64]) {
     let h = setup().await;
+    let taps = h.taps().await;
     let pending = steps.first() == Some(&"pending");
     let token = h
         .buy(PKG, json!({"product_id": product, "pending": pending}))
@@ -85,6 +86,19 @@ async fn row(product: &str, steps: &[&str], expect_state: &str, expect_codes: &[
         "{product} {steps:?} {codes:?}"
     );
     assert_eq!(h.codes(&token).await, expect_codes, "{product} {steps:?}");
+    // What was published is what subscribers got, by pull and by push.
+    let pulled = taps.pull_all(&h).await;
+    assert_eq!(
+        common::codes_for(&pulled, &token),
+        expect_codes,
+        "pulled: {product} {steps:?}"
+    );
+    let pushed = taps.pushed_for(&token, expect_codes.len()).await;
+    assert_eq!(
+        common::codes_for(&pushed, &token),
+        expect_codes,
+        "pushed: {product} {steps:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,6 +260,7 @@ async fn subscription_answers_carry_the_state_contexts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_time_rows() {
     let h = setup().await;
+    let taps = h.taps().await;
     let state = |token: String| {
         let h = &h;
         async move {
@@ -278,6 +293,14 @@ async fn one_time_rows() {
     act(&h, &never, "pending_cancel").await;
     assert_eq!(state(never.clone()).await, "CANCELLED");
     assert_eq!(h.codes(&never).await, [1, 2]);
+
+    // Delivered as published, by pull and by push.
+    let pulled = taps.pull_all(&h).await;
+    let pushed = taps.pushed_for(&never, 2).await;
+    for (token, codes) in [(&paid, vec![1]), (&later, vec![1, 1]), (&never, vec![1, 2])] {
+        assert_eq!(common::codes_for(&pulled, token), codes, "pulled");
+        assert_eq!(common::codes_for(&pushed, token), codes, "pushed");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,14 +6,15 @@
 
 mod common;
 
-use common::Harness;
+use common::{Harness, Taps};
 use serde_json::{Value, json};
 
 const PKG: &str = "com.example.manage";
 const AP: &str = "androidpublisher/v3/applications/com.example.manage";
 
-async fn setup() -> Harness {
+async fn setup() -> (Harness, Taps) {
     let h = common::start().await;
+    let taps = h.taps().await;
     for body in [
         json!({"product_id": "pro", "type": "subscription", "price_micros": 5_000_000}),
         json!({"product_id": "max", "type": "subscription", "price_micros": 9_000_000}),
@@ -24,7 +25,18 @@ async fn setup() -> Harness {
     ] {
         h.control(&format!("apps/{PKG}/products"), body).await;
     }
-    h
+    (h, taps)
+}
+
+/// Every token's notifications reached subscribers as published, by pull and by push.
+async fn delivered_as_published(h: &Harness, taps: &Taps, tokens: &[&str]) {
+    let pulled = taps.pull_all(h).await;
+    for token in tokens {
+        let published = h.codes(token).await;
+        assert_eq!(common::codes_for(&pulled, token), published, "pulled");
+        let pushed = taps.pushed_for(token, published.len()).await;
+        assert_eq!(common::codes_for(&pushed, token), published, "pushed");
+    }
 }
 
 /// Buys and acknowledges a subscription; returns its token.
@@ -73,7 +85,7 @@ fn expiry(s: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptionsv2_cancel_by_user_or_developer() {
-    let h = setup().await;
+    let (h, taps) = setup().await;
     let a = subscribe(&h, "pro").await;
     let path = format!("{AP}/purchases/subscriptionsv2/tokens/{a}:cancel");
     let (status, err) = h
@@ -129,11 +141,12 @@ async fn subscriptionsv2_cancel_by_user_or_developer() {
     );
     advance(&h, "P1M").await;
     assert_eq!(h.codes(&b).await, [4, 3, 13]);
+    delivered_as_published(&h, &taps, &[&a, &b]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptionsv2_defer_needs_the_latest_etag() {
-    let h = setup().await;
+    let (h, _taps) = setup().await;
     let a = subscribe(&h, "pro").await;
     let before = sub(&h, &a).await;
     let path = format!("{AP}/purchases/subscriptionsv2/tokens/{a}:defer");
@@ -197,7 +210,7 @@ async fn subscriptionsv2_defer_needs_the_latest_etag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_v1_cancel_and_defer() {
-    let h = setup().await;
+    let (h, _taps) = setup().await;
     let a = subscribe(&h, "pro").await;
     let base = format!("{AP}/purchases/subscriptions/pro/tokens/{a}");
     let s = sub(&h, &a).await;
@@ -247,7 +260,7 @@ async fn subscriptions_v1_cancel_and_defer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptionsv2_revoke_refunds_as_asked() {
-    let h = setup().await;
+    let (h, _taps) = setup().await;
     let a = subscribe(&h, "pro").await;
     let path = |t: &str| format!("{AP}/purchases/subscriptionsv2/tokens/{t}:revoke");
     for ctx in [json!({}), json!({"fullRefund": {}, "proratedRefund": {}})] {
@@ -317,7 +330,7 @@ async fn subscriptionsv2_revoke_refunds_as_asked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_get_batch_get_and_refund() {
-    let h = setup().await;
+    let (h, _taps) = setup().await;
     let bought = h
         .control(
             &format!("apps/{PKG}/purchases"),
@@ -419,7 +432,7 @@ async fn orders_get_batch_get_and_refund() {
 /// Refund reviews: the notification, the developer's answer, Google's decision.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refund_reviews_follow_the_developers_answer() {
-    let h = setup().await;
+    let (h, _taps) = setup().await;
     let review = |token: String| {
         let h = &h;
         async move {
@@ -509,7 +522,7 @@ async fn refund_reviews_follow_the_developers_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn price_changes_publish_19_and_apply_at_renewal() {
-    let h = setup().await;
+    let (h, taps) = setup().await;
     // A decrease applies at the next renewal.
     let a = subscribe(&h, "pro").await;
     assert_eq!(
@@ -578,11 +591,12 @@ async fn price_changes_publish_19_and_apply_at_renewal() {
     assert_eq!(action(&h, &c, "confirm_price", json!({})).await.0, 409);
     advance(&h, "P2M").await;
     assert_eq!(h.codes(&c).await, [4, 19, 19, 8, 2, 2, 19]);
+    delivered_as_published(&h, &taps, &[&a, &b, &c]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn installment_cancellation_waits_for_the_commitment() {
-    let h = setup().await;
+    let (h, taps) = setup().await;
     let a = subscribe(&h, "plan3").await;
     let plan = &sub(&h, &a).await["lineItems"][0]["autoRenewingPlan"]["installmentDetails"];
     assert_eq!(plan["initialCommittedPaymentsCount"], 3);
@@ -605,11 +619,12 @@ async fn installment_cancellation_waits_for_the_commitment() {
         sub(&h, &a).await["subscriptionState"],
         "SUBSCRIPTION_STATE_EXPIRED"
     );
+    delivered_as_published(&h, &taps, &[&a]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepaid_plans_expire_and_top_ups_add_time() {
-    let h = setup().await;
+    let (h, taps) = setup().await;
     let a = subscribe(&h, "pass").await;
     let s = sub(&h, &a).await;
     assert!(s["lineItems"][0]["prepaidPlan"].is_object());
@@ -647,11 +662,12 @@ async fn prepaid_plans_expire_and_top_ups_add_time() {
         .unwrap();
     advance(&h, "P2M").await;
     assert_eq!(h.codes(&b).await, [4, 13]);
+    delivered_as_published(&h, &taps, &[&a, &b]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_ons_are_line_items_that_renew_with_the_base() {
-    let h = setup().await;
+    let (h, taps) = setup().await;
     let a = subscribe(&h, "pro").await;
     assert_eq!(
         action(&h, &a, "add_item", json!({"product_id": "nope"}))
@@ -694,11 +710,12 @@ async fn add_ons_are_line_items_that_renew_with_the_base() {
     advance(&h, "P1M").await;
     assert_eq!(sub(&h, &a).await["lineItems"].as_array().unwrap().len(), 1);
     assert_eq!(h.codes(&a).await, [4, 17, 2, 17, 2, 17]);
+    delivered_as_published(&h, &taps, &[&a]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deferred_plan_change_switches_at_the_renewal_date() {
-    let h = setup().await;
+    let (h, taps) = setup().await;
     let a = subscribe(&h, "pro").await;
     let (status, r) = action(
         &h,
@@ -741,11 +758,12 @@ async fn deferred_plan_change_switches_at_the_renewal_date() {
     assert_eq!(h.codes(&a).await, [4]);
     let bad = json!({"product_id": "max", "replacement_mode": "SOMETIMES"});
     assert_eq!(action(&h, &b, "change_plan", bad).await.0, 409);
+    delivered_as_published(&h, &taps, &[&a, &b]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resubscribing_in_the_play_store_after_expiry() {
-    let h = setup().await;
+    let (h, taps) = setup().await;
     let a = h
         .buy(
             PKG,
@@ -795,4 +813,5 @@ async fn resubscribing_in_the_play_store_after_expiry() {
         "only for resubscriptions"
     );
     assert_eq!(h.codes(&b).await, [4]);
+    delivered_as_published(&h, &taps, &[&a, &b]).await;
 }

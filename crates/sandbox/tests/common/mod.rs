@@ -126,3 +126,140 @@ impl Harness {
             .collect()
     }
 }
+
+/// Subscribers on the RTDN topic, made before a scenario: one pull subscription and one push
+/// subscription delivering to a local receiver, so a scenario can check what was *delivered*,
+/// not just published.
+pub struct Taps {
+    pull_subscription: String,
+    pushed: Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+const RTDN_TOPIC: &str = "projects/playbill-tests/topics/play-billing";
+
+impl Harness {
+    pub async fn taps(&self) -> Taps {
+        use axum::routing::post;
+        let pushed = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = pushed.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}/push", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/push",
+            post(move |axum::Json(body): axum::Json<Value>| {
+                let sink = sink.clone();
+                async move {
+                    sink.lock().unwrap().push(body);
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let put = |name: &str, body: Value| {
+            let req = self
+                .http
+                .put(format!(
+                    "{}/v1/projects/playbill-tests/subscriptions/{name}",
+                    self.base
+                ))
+                .json(&body);
+            async move {
+                let r = req.send().await.unwrap();
+                assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+            }
+        };
+        put("taps-pull", serde_json::json!({"topic": RTDN_TOPIC})).await;
+        put(
+            "taps-push",
+            serde_json::json!({"topic": RTDN_TOPIC, "pushConfig": {"pushEndpoint": endpoint}}),
+        )
+        .await;
+        Taps {
+            pull_subscription: "projects/playbill-tests/subscriptions/taps-pull".into(),
+            pushed,
+        }
+    }
+}
+
+/// The decoded RTDN of a Pub/Sub message (`{"data": base64, ...}`).
+pub fn decode_message(message: &Value) -> Value {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(message["data"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&data).unwrap()
+}
+
+/// Subscription or one-time notification codes for `token`, in order.
+pub fn codes_for(notifications: &[Value], token: &str) -> Vec<i64> {
+    notifications
+        .iter()
+        .filter_map(|n| {
+            let inner = n
+                .get("subscriptionNotification")
+                .or_else(|| n.get("oneTimeProductNotification"))?;
+            (inner["purchaseToken"] == token).then(|| inner["notificationType"].as_i64().unwrap())
+        })
+        .collect()
+}
+
+impl Taps {
+    /// Pulls (and acknowledges) everything waiting; returns the decoded RTDNs in order.
+    pub async fn pull_all(&self, h: &Harness) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let url = format!("{}/v1/{}:pull", h.base, self.pull_subscription);
+            let got: Value = h
+                .http
+                .post(&url)
+                .json(&serde_json::json!({"maxMessages": 100, "returnImmediately": true}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let msgs = got["receivedMessages"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if msgs.is_empty() {
+                return out;
+            }
+            let ack_ids: Vec<Value> = msgs.iter().map(|m| m["ackId"].clone()).collect();
+            out.extend(msgs.iter().map(|m| decode_message(&m["message"])));
+            let r = h
+                .http
+                .post(format!(
+                    "{}/v1/{}:acknowledge",
+                    h.base, self.pull_subscription
+                ))
+                .json(&serde_json::json!({"ackIds": ack_ids}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+        }
+    }
+
+    /// Waits (10 s at most) until push delivered `n` messages for `token`, then a moment more
+    /// for anything extra; returns every delivered RTDN, in delivery order.
+    pub async fn pushed_for(&self, token: &str, n: usize) -> Vec<Value> {
+        let started = std::time::Instant::now();
+        let decoded = || {
+            self.pushed
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|b| decode_message(&b["message"]))
+                .collect::<Vec<Value>>()
+        };
+        while codes_for(&decoded(), token).len() < n
+            && started.elapsed() < std::time::Duration::from_secs(10)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        decoded()
+    }
+}
