@@ -394,6 +394,71 @@ async fn bad_control_input_is_4xx_and_changes_nothing() {
         ),
         ("clock:advance".to_owned(), json!({"seconds": -5}), 400),
         ("clock:advance".to_owned(), json!({"duration": "P1X"}), 400),
+        (
+            format!("apps/{PKG}/purchases/{token}:defer"),
+            json!({}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:defer"),
+            json!({"duration": "P2Y"}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:price_change"),
+            json!({"price_micros": 1}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:confirm_price"),
+            json!({}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:add_item"),
+            json!({"product_id": "gems"}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:remove_item"),
+            json!({"product_id": "pro"}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:top_up"),
+            json!({}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:resubscribe"),
+            json!({}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:change_plan"),
+            json!({"product_id": "nograce", "replacement_mode": "KEEP_EXISTING"}),
+            409,
+        ),
+        (
+            format!("apps/{PKG}/purchases/{token}:cancel"),
+            json!({"price_micros": "ten"}),
+            400,
+        ),
+        (
+            format!("apps/{PKG}/products"),
+            json!({"product_id": "x", "type": "one_time", "prepaid": true}),
+            400,
+        ),
+        (
+            format!("apps/{PKG}/products"),
+            json!({"product_id": "x", "type": "subscription", "installments": 1}),
+            400,
+        ),
+        (
+            format!("apps/{PKG}/products"),
+            json!({"product_id": "x", "type": "subscription", "price_micros": 1}),
+            400,
+        ),
     ];
     for (path, body, status) in cases {
         let (got, err) = h.try_control(&path, body.clone()).await;
