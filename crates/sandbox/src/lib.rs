@@ -264,7 +264,9 @@ pub fn router(shared: Shared) -> Router {
         .route(
             "/sandbox/v1/quotas",
             get(quota::get_quotas).put(quota::put_quotas),
-        );
+        )
+        .merge(storage::control_routes())
+        .merge(external::control_routes());
     let pubsub = Router::new()
         .route(
             "/v1/projects/{project}/topics/{topic}",
