@@ -129,10 +129,12 @@ pub async fn create_product(
             days: 0,
         }),
     };
-    shared
-        .lock()
+    let mut world = shared.lock();
+    world
         .products
         .insert((package, b.product_id), product.clone());
+    // The catalog APIs show it too.
+    world.catalog.sync_from_control(&product);
     Ok((StatusCode::CREATED, Json(product)))
 }
 

@@ -175,6 +175,9 @@ impl Sandbox {
                 installments: None,
             },
         );
+        let w = &mut *self.shared.lock();
+        let product = &w.products[&(package.into(), product_id.into())];
+        w.catalog.sync_from_control(product);
     }
 
     /// Serves until `shutdown` completes.

@@ -27,6 +27,8 @@ pub enum Bucket {
     ExternalTransactions,
     /// orders.*.
     Orders,
+    /// The catalog: inappproducts.* and monetization.*.
+    Catalog,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
