@@ -148,6 +148,9 @@ async fn run(command: Command) -> Result<(), BoxError> {
             .await?;
             say(&format!("sandbox listening on {}", sb.base_url()));
             say(&format!("sandbox key file {}", sb.key_file().display()));
+            for (what, url) in sb.service_urls() {
+                say(&format!("sandbox {what}: {url}"));
+            }
             let stop = shutdown_signal();
             sb.run_until_stopped(wait(stop)).await?;
             Ok(())

@@ -4,12 +4,17 @@
 //! What it serves (one HTTP server, one base URL):
 //! - `POST /token`: the OAuth 2.0 token endpoint (JWT-bearer grant) for the service-account
 //!   key file it writes on start ([`keys`], [`oauth`]).
-//! - `/androidpublisher/v3/...`: the Play Developer API methods of this slice, per the
-//!   discovery document, with Google's error envelope ([`play`]).
+//! - `/androidpublisher/v3/...`: the Play Developer API, per the discovery document, with
+//!   Google's error envelope. Purchases and their lifecycle ([`play`], [`manage`]: cancel /
+//!   defer / revoke), orders and refund reviews ([`orders`], over the ledger of every charge),
+//!   the catalog ([`catalog`]), external transactions ([`external`]); per-package quotas
+//!   ([`quota`]).
 //! - `/v1/projects/...`: Cloud Pub/Sub v1 (topics, subscriptions, publish, pull,
 //!   acknowledge, modifyAckDeadline); every RTDN is published to a topic here ([`pubsub`]).
-//! - `/sandbox/v1/...`: the control API — products, purchases, clock, faults, request log
-//!   ([`control`]).
+//! - `/storage/v1/...`: the Cloud Storage JSON API serving the Play Console reports bucket,
+//!   earnings and sales ZIPs generated from the order ledger ([`storage`]).
+//! - `/sandbox/v1/...`: the control API — products, purchases and their lifecycle actions,
+//!   clock, faults, request log, delivery switches ([`control`]).
 //!
 //! Billing time is a clock of its own ([`state::World::advance_to`]): subscriptions renew, go
 //! into grace and hold and expire as it passes ([`lifecycle`]), and every change publishes
@@ -18,9 +23,6 @@
 //! Push subscriptions get wrapped envelopes with OIDC tokens signed by the sandbox, verifiable
 //! against its JWKS (`/oauth2/v3/certs`) ([`push`]).
 //!
-//! Not faked yet (later work on issue 3): pause,
-//! plan changes and linked tokens, prepaid plans, refunds and voided purchases, orders,
-//! catalog APIs, Cloud Storage reports, quotas.
 //! The sandbox shares no state with the server: they talk over HTTP only.
 
 pub mod catalog;
@@ -149,6 +151,26 @@ impl Sandbox {
 
     pub fn client_email(&self) -> &str {
         &self.client_email
+    }
+
+    /// What it serves, each with the URL a client points at.
+    pub fn service_urls(&self) -> Vec<(&'static str, String)> {
+        let b = &self.base_url;
+        let world = self.shared.lock();
+        vec![
+            ("OAuth token endpoint", format!("{b}/token")),
+            ("Play Developer API", format!("{b}/androidpublisher/v3/")),
+            (
+                "Pub/Sub (RTDN topic)",
+                format!("{b}/v1/{}", world.rtdn_topic),
+            ),
+            (
+                "Cloud Storage (reports bucket)",
+                format!("{b}/storage/v1/b/{}", world.reports.settings.bucket),
+            ),
+            ("OIDC certificates", format!("{b}/oauth2/v3/certs")),
+            ("control API", format!("{b}/sandbox/v1/")),
+        ]
     }
 
     /// Creates or replaces a product, as `POST /sandbox/v1/apps/{package}/products` does.
