@@ -58,7 +58,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use playbill_google::catalog as cat;
-use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::wire::{Empty, Int64, Money, TokenPagination};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -66,7 +65,7 @@ use serde_json::Value;
 
 use crate::error::{GoogleApiError, json_body};
 use crate::period::Period;
-use crate::play::{authorize, split_verb};
+use crate::play::split_verb;
 use crate::quota::Bucket;
 use crate::state::{DAY_MS, Kind, Product, Shared, World};
 
@@ -278,10 +277,7 @@ fn open<'a>(
     headers: &HeaderMap,
     package: &str,
 ) -> ApiResult<MutexGuard<'a, World>> {
-    let mut world = shared.lock();
-    authorize(&world, headers, ANDROIDPUBLISHER_SCOPE)?;
-    world.quotas.charge(package, Bucket::Catalog)?;
-    Ok(world)
+    crate::play::open(shared, headers, package, Bucket::Catalog)
 }
 
 /// A product with the control API's defaults, to be filled from the catalog.

@@ -53,7 +53,6 @@ use playbill_google::external::{
     ExternalTransaction, Price, RefundExternalTransactionRequest, app_category, link_type,
     subscription_type, transaction_program, transaction_state,
 };
-use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::observe::{format_time, parse_time};
 use playbill_google::wire::Empty;
 
@@ -522,11 +521,7 @@ pub async fn create(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> ApiResult<Json<ExternalTransaction>> {
-    let mut world = shared.lock();
-    crate::play::authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, Bucket::ExternalTransactions)?;
+    let mut world = crate::play::open(&shared, &headers, &package, Bucket::ExternalTransactions)?;
     let id = q
         .get("externalTransactionId")
         .filter(|s| !s.is_empty())
@@ -562,14 +557,10 @@ pub async fn get_one(
     headers: HeaderMap,
     Path((package, segment)): Path<(String, String)>,
 ) -> ApiResult<Json<ExternalTransaction>> {
-    let mut world = shared.lock();
     if segment.contains(':') {
         return Err(GoogleApiError::not_found("Method not found."));
     }
-    crate::play::authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, Bucket::ExternalTransactions)?;
+    let world = crate::play::open(&shared, &headers, &package, Bucket::ExternalTransactions)?;
     world
         .external
         .find(&package, &segment)
@@ -592,11 +583,7 @@ pub async fn refund(
             ));
         }
     };
-    let mut world = shared.lock();
-    crate::play::authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, Bucket::ExternalTransactions)?;
+    let mut world = crate::play::open(&shared, &headers, &package, Bucket::ExternalTransactions)?;
     let req: RefundExternalTransactionRequest =
         parse_strict(&body, "refund_external_transaction_request")?;
     let now = world.now();

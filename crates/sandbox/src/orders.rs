@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::observe::format_time;
 use playbill_google::rtdn::{DeveloperNotification, PendingRefundReviewNotification};
 use playbill_google::wire::{
@@ -23,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::GoogleApiError;
 use crate::lifecycle::SubStatus;
-use crate::play::{authorize, split_verb};
+use crate::play::split_verb;
 use crate::quota::Bucket;
 use crate::state::{DAY_MS, Detail, OneTimeState, Shared, TransitionError, World, random_token};
 
@@ -564,26 +563,13 @@ impl World {
 
 type ApiResult<T> = Result<T, GoogleApiError>;
 
-fn authorized<'a>(
-    shared: &'a Shared,
-    headers: &HeaderMap,
-    package: &str,
-) -> ApiResult<std::sync::MutexGuard<'a, World>> {
-    let mut world = shared.lock();
-    authorize(&world, headers, ANDROIDPUBLISHER_SCOPE)?;
-    world.quotas.charge(package, Bucket::Orders)?;
-    let now = world.now();
-    world.run_until(now);
-    Ok(world)
-}
-
 /// `androidpublisher.orders.get`
 pub async fn get(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Path((package, order_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Order>> {
-    let world = authorized(&shared, &headers, &package)?;
+    let world = crate::play::open(&shared, &headers, &package, Bucket::Orders)?;
     world
         .render_order(&package, &order_id)
         .map(Json)
@@ -606,7 +592,7 @@ pub async fn post(
 ) -> ApiResult<Json<Empty>> {
     let (order_id, verb) = split_verb(&segment, &["refund", "reviewrefund"])?;
     let Query(q) = query.map_err(|e| GoogleApiError::invalid("invalid", e.body_text()))?;
-    let mut world = authorized(&shared, &headers, &package)?;
+    let mut world = crate::play::open(&shared, &headers, &package, Bucket::Orders)?;
     let now = world.now();
     if verb == "refund" {
         let revoke = match q.revoke.as_deref() {
@@ -654,7 +640,7 @@ pub async fn batch_get(
             "The order IDs must be distinct.",
         ));
     }
-    let world = authorized(&shared, &headers, &package)?;
+    let world = crate::play::open(&shared, &headers, &package, Bucket::Orders)?;
     let orders = ids
         .iter()
         .map(|id| {

@@ -22,6 +22,7 @@ use playbill_google::wire::{
 use crate::error::GoogleApiError;
 use crate::lifecycle::{CancelKind, SubStatus, Subscription};
 use crate::manage::{CancelBy, RevokeRefund};
+use crate::quota::Bucket;
 use crate::state::{
     Detail, OneTime, OneTimeState, Purchase, Shared, TOKEN_RETENTION_MS, TransitionError, World,
     wall_ms,
@@ -66,6 +67,20 @@ pub fn authorize(world: &World, headers: &HeaderMap, scope: &str) -> ApiResult<(
         ));
     }
     Ok(())
+}
+
+/// Google's front door for a Play API call: the world, once the caller's access token has
+/// the androidpublisher scope and the package's `bucket` has quota left.
+pub(crate) fn open<'a>(
+    shared: &'a Shared,
+    headers: &HeaderMap,
+    package: &str,
+    bucket: Bucket,
+) -> ApiResult<std::sync::MutexGuard<'a, World>> {
+    let mut world = shared.lock();
+    authorize(&world, headers, ANDROIDPUBLISHER_SCOPE)?;
+    world.quotas.charge(package, bucket)?;
+    Ok(world)
 }
 
 /// Splits `TOKEN:verb`; the verb must be one of `verbs`.
@@ -149,11 +164,7 @@ pub async fn products_get(
     headers: HeaderMap,
     Path((package, product_id, token)): Path<(String, String, String)>,
 ) -> ApiResult<Json<ProductPurchase>> {
-    let mut world = shared.lock();
-    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
+    let mut world = open(&shared, &headers, &package, Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, &token)?;
     check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
     let o = one_time(p)?.clone();
@@ -187,11 +198,7 @@ pub async fn products_post(
     Path((package, product_id, segment)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let (token, verb) = split_verb(&segment, &["acknowledge", "consume"])?;
-    let mut world = shared.lock();
-    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
+    let mut world = open(&shared, &headers, &package, Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, token)?;
     check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
     let o = one_time(p)?;
@@ -211,11 +218,7 @@ pub async fn productsv2_get(
     headers: HeaderMap,
     Path((package, token)): Path<(String, String)>,
 ) -> ApiResult<Json<ProductPurchaseV2>> {
-    let mut world = shared.lock();
-    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, crate::quota::Bucket::OneTimePurchases)?;
+    let mut world = open(&shared, &headers, &package, Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, &token)?;
     let o = one_time(p)?.clone();
     Ok(Json(ProductPurchaseV2 {
@@ -267,11 +270,7 @@ pub async fn subscriptionsv2_get(
     headers: HeaderMap,
     Path((package, token)): Path<(String, String)>,
 ) -> ApiResult<Json<SubscriptionPurchaseV2>> {
-    let mut world = shared.lock();
-    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, crate::quota::Bucket::Subscriptions)?;
+    let mut world = open(&shared, &headers, &package, Bucket::Subscriptions)?;
     let now = world.now();
     let p = find(&mut world, &package, &token)?;
     let s = subscription(p)?.clone();
@@ -382,11 +381,7 @@ pub async fn subscriptions_post(
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let (token, verb) = split_verb(&segment, &["acknowledge", "cancel", "defer"])?;
-    let mut world = shared.lock();
-    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, crate::quota::Bucket::Subscriptions)?;
+    let mut world = open(&shared, &headers, &package, Bucket::Subscriptions)?;
     let now = world.now();
     let p = find(&mut world, &package, token)?;
     check_product(
@@ -480,11 +475,7 @@ pub async fn subscriptionsv2_post(
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let (token, verb) = split_verb(&segment, &["cancel", "defer", "revoke"])?;
-    let mut world = shared.lock();
-    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, crate::quota::Bucket::Subscriptions)?;
+    let mut world = open(&shared, &headers, &package, Bucket::Subscriptions)?;
     let now = world.now();
     let p = find(&mut world, &package, token)?;
     let s = subscription(p)?.clone();
@@ -725,11 +716,7 @@ pub async fn voided_list(
             })
             .transpose()
     };
-    let mut world = shared.lock();
-    authorize(&world, &headers, ANDROIDPUBLISHER_SCOPE)?;
-    world
-        .quotas
-        .charge(&package, crate::quota::Bucket::VoidedPurchases)?;
+    let world = open(&shared, &headers, &package, Bucket::VoidedPurchases)?;
     let now = world.now();
     let month_ago = now - 30 * crate::state::DAY_MS;
     let start = int("startTime", &q.start_time)?.unwrap_or(month_ago);
