@@ -226,13 +226,7 @@ async fn voided_list_pages_and_refuses_bad_parameters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quota_buckets_answer_429_independently() {
     let h = setup().await;
-    let put = |body: Value| {
-        let req = h
-            .http
-            .put(format!("{}/sandbox/v1/quotas", h.base))
-            .json(&body);
-        async move { req.send().await.unwrap().status().as_u16() }
-    };
+    let put = |body: Value| put_quotas(&h, body);
     assert_eq!(put(json!({"per_minute": 0})).await, 400);
     assert_eq!(
         put(json!({"per_minute": 2, "voided_per_30s": 1})).await,
@@ -262,13 +256,7 @@ async fn quota_buckets_answer_429_independently() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn voided_purchases_have_a_daily_quota_too() {
     let h = setup().await;
-    let put = |body: Value| {
-        let req = h
-            .http
-            .put(format!("{}/sandbox/v1/quotas", h.base))
-            .json(&body);
-        async move { req.send().await.unwrap().status().as_u16() }
-    };
+    let put = |body: Value| put_quotas(&h, body);
     assert_eq!(put(json!({"voided_per_day": 0})).await, 400);
     assert_eq!(put(json!({"voided_per_day": 3})).await, 200);
     for _ in 0..3 {
@@ -282,4 +270,16 @@ async fn voided_purchases_have_a_daily_quota_too() {
     assert!(err.to_string().contains("per day"), "{err}");
     // Another package has its own count.
     h.play.list_voided("com.example.other", &[]).await.unwrap();
+}
+
+/// `PUT /sandbox/v1/quotas`; returns the status.
+async fn put_quotas(h: &Harness, body: Value) -> u16 {
+    h.http
+        .put(format!("{}/sandbox/v1/quotas", h.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
