@@ -137,7 +137,8 @@ pub struct PushConfig {
 pub struct OidcToken {
     #[serde(default)]
     pub service_account_email: String,
-    #[serde(default)]
+    /// Empty means the push endpoint (and is left out on the wire).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub audience: String,
 }
 

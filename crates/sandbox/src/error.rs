@@ -13,6 +13,8 @@ pub struct GoogleApiError {
     pub reason: &'static str,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// `errors[].domain`; by default chosen from the status (androidpublisher's own).
+    pub domain: Option<&'static str>,
 }
 
 impl GoogleApiError {
@@ -22,7 +24,13 @@ impl GoogleApiError {
             reason,
             message: message.into(),
             retry_after: None,
+            domain: None,
         }
+    }
+    /// The same error in another API's `errors[].domain` (Pub/Sub and Storage say `global`).
+    pub fn in_domain(mut self, domain: &'static str) -> Self {
+        self.domain = Some(domain);
+        self
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "notFound", message)
@@ -52,11 +60,11 @@ pub fn canonical(status: StatusCode) -> &'static str {
 
 impl IntoResponse for GoogleApiError {
     fn into_response(self) -> Response {
-        let domain = match self.status.as_u16() {
+        let domain = self.domain.unwrap_or(match self.status.as_u16() {
             429 => "usageLimits",
             401 | 403 => "global",
             _ => "androidpublisher",
-        };
+        });
         let body = ErrorEnvelope {
             error: ErrorBody {
                 code: self.status.as_u16(),

@@ -228,8 +228,30 @@ impl PubSub {
     }
 }
 
+/// Errors in Pub/Sub's domain (`errors[].domain` is `global`, not androidpublisher's).
+fn err(status: StatusCode, reason: &'static str, message: impl Into<String>) -> GoogleApiError {
+    GoogleApiError::new(status, reason, message).in_domain("global")
+}
+
+fn bad(reason: &'static str, message: impl Into<String>) -> GoogleApiError {
+    err(StatusCode::BAD_REQUEST, reason, message)
+}
+
+fn missing_method() -> GoogleApiError {
+    err(StatusCode::NOT_FOUND, "notFound", "Method not found.")
+}
+
+/// A resource path whose id carries `:verb`: a method this sandbox does not serve.
+fn plain(id: &str) -> ApiResult<()> {
+    if id.contains(':') {
+        Err(missing_method())
+    } else {
+        Ok(())
+    }
+}
+
 fn not_found(what: &str, name: &str) -> GoogleApiError {
-    GoogleApiError::new(
+    err(
         StatusCode::NOT_FOUND,
         "notFound",
         format!("Resource not found ({what}={name})."),
@@ -246,7 +268,7 @@ fn check_id(kind: &str, id: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(GoogleApiError::invalid(
+        Err(bad(
             "badRequest",
             format!("Invalid {kind} id {id:?}: 3-255 characters, starting with a letter."),
         ))
@@ -264,7 +286,7 @@ pub async fn create_topic(
     let name = format!("projects/{project}/topics/{topic}");
     let mut world = shared.lock();
     if world.pubsub.topics.contains_key(&name) {
-        return Err(GoogleApiError::new(
+        return Err(err(
             StatusCode::CONFLICT,
             "alreadyExists",
             "Topic already exists",
@@ -279,6 +301,7 @@ pub async fn get_topic(
     State(shared): State<Shared>,
     Path((project, topic)): Path<(String, String)>,
 ) -> ApiResult<Json<Topic>> {
+    plain(&topic)?;
     let name = format!("projects/{project}/topics/{topic}");
     let world = shared.lock();
     world
@@ -297,29 +320,23 @@ pub async fn topic_action(
     b: Result<Json<PublishRequest>, JsonRejection>,
 ) -> ApiResult<Json<PublishResponse>> {
     let Some((topic, "publish")) = segment.rsplit_once(':') else {
-        return Err(GoogleApiError::not_found("Method not found."));
+        return Err(missing_method());
     };
     let req = body(b)?;
     let name = format!("projects/{project}/topics/{topic}");
     if req.messages.is_empty() {
-        return Err(GoogleApiError::invalid(
-            "badRequest",
-            "The request contains no messages.",
-        ));
+        return Err(bad("badRequest", "The request contains no messages."));
     }
     let mut decoded = Vec::new();
     for m in &req.messages {
         let data = match &m.data {
             Some(d) => STANDARD
                 .decode(d)
-                .map_err(|_| GoogleApiError::invalid("badRequest", "data is not valid base64"))?,
+                .map_err(|_| bad("badRequest", "data is not valid base64"))?,
             None => Vec::new(),
         };
         if data.is_empty() && m.attributes.as_ref().is_none_or(|a| a.is_empty()) {
-            return Err(GoogleApiError::invalid(
-                "badRequest",
-                "A message must have data or attributes.",
-            ));
+            return Err(bad("badRequest", "A message must have data or attributes."));
         }
         decoded.push((data, m.attributes.clone()));
     }
@@ -341,6 +358,7 @@ pub async fn delete_topic(
     State(shared): State<Shared>,
     Path((project, topic)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    plain(&topic)?;
     let name = format!("projects/{project}/topics/{topic}");
     let mut world = shared.lock();
     world
@@ -362,7 +380,7 @@ pub async fn create_subscription(
     let name = format!("projects/{project}/subscriptions/{sub}");
     let deadline = config.ack_deadline_seconds.unwrap_or(10);
     if !(10..=600).contains(&deadline) {
-        return Err(GoogleApiError::invalid(
+        return Err(bad(
             "badRequest",
             "ackDeadlineSeconds must be between 10 and 600.",
         ));
@@ -373,17 +391,14 @@ pub async fn create_subscription(
             && !endpoint.starts_with("http://")
             && !endpoint.starts_with("https://")
         {
-            return Err(GoogleApiError::invalid(
-                "badRequest",
-                "pushEndpoint must be an http(s) URL.",
-            ));
+            return Err(bad("badRequest", "pushEndpoint must be an http(s) URL."));
         }
         if push
             .oidc_token
             .as_ref()
             .is_some_and(|o| o.service_account_email.is_empty())
         {
-            return Err(GoogleApiError::invalid(
+            return Err(bad(
                 "badRequest",
                 "oidcToken.serviceAccountEmail is required.",
             ));
@@ -395,19 +410,25 @@ pub async fn create_subscription(
             .flatten()
         {
             if playbill_google::pubsub::parse_duration_ms(d).is_none_or(|ms| ms > 600_000) {
-                return Err(GoogleApiError::invalid(
+                return Err(bad(
                     "badRequest",
                     "retryPolicy backoffs must be durations between 0s and 600s.",
                 ));
             }
         }
     }
+    if config.topic.is_empty() {
+        return Err(bad(
+            "badRequest",
+            "topic is required: projects/{project}/topics/{topic}.",
+        ));
+    }
     let mut world = shared.lock();
     if !world.pubsub.topics.contains_key(&config.topic) {
         return Err(not_found("topic", &config.topic));
     }
     if world.pubsub.subscriptions.contains_key(&name) {
-        return Err(GoogleApiError::new(
+        return Err(err(
             StatusCode::CONFLICT,
             "alreadyExists",
             "Subscription already exists",
@@ -435,6 +456,7 @@ pub async fn get_subscription(
     State(shared): State<Shared>,
     Path((project, sub)): Path<(String, String)>,
 ) -> ApiResult<Json<Subscription>> {
+    plain(&sub)?;
     let name = format!("projects/{project}/subscriptions/{sub}");
     let world = shared.lock();
     world
@@ -450,6 +472,7 @@ pub async fn delete_subscription(
     State(shared): State<Shared>,
     Path((project, sub)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    plain(&sub)?;
     let name = format!("projects/{project}/subscriptions/{sub}");
     let mut world = shared.lock();
     world
@@ -470,21 +493,17 @@ pub async fn subscription_action(
     b: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let Some((sub, verb)) = segment.rsplit_once(':') else {
-        return Err(GoogleApiError::not_found("Method not found."));
+        return Err(missing_method());
     };
     let name = format!("projects/{project}/subscriptions/{sub}");
     let raw = body(b)?;
-    let parse =
-        |what: &str| GoogleApiError::invalid("badRequest", format!("Invalid {what} request body"));
+    let parse = |what: &str| bad("badRequest", format!("Invalid {what} request body"));
     match verb {
         "pull" => {
             let req: PullRequest = serde_json::from_value(raw).map_err(|_| parse("pull"))?;
             let max = req.max_messages.unwrap_or(100);
             if max < 1 {
-                return Err(GoogleApiError::invalid(
-                    "badRequest",
-                    "maxMessages must be positive.",
-                ));
+                return Err(bad("badRequest", "maxMessages must be positive."));
             }
             let started = std::time::Instant::now();
             loop {
@@ -520,7 +539,7 @@ pub async fn subscription_action(
             let req: ModifyAckDeadlineRequest =
                 serde_json::from_value(raw).map_err(|_| parse("modifyAckDeadline"))?;
             if !(0..=600).contains(&req.ack_deadline_seconds) {
-                return Err(GoogleApiError::invalid(
+                return Err(bad(
                     "badRequest",
                     "ackDeadlineSeconds must be between 0 and 600.",
                 ));
@@ -544,7 +563,7 @@ pub async fn subscription_action(
             }
             Ok(Json(json!({})))
         }
-        _ => Err(GoogleApiError::not_found("Method not found.")),
+        _ => Err(missing_method()),
     }
 }
 

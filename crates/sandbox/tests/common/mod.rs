@@ -15,6 +15,8 @@ pub struct Harness {
     pub play: PlayClient,
     /// Access tokens for the androidpublisher scope, for raw calls ([`Harness::google`]).
     pub auth: Arc<TokenSource>,
+    /// The service-account key file the sandbox wrote (for tokens with other scopes).
+    pub key_file: std::path::PathBuf,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -30,7 +32,8 @@ pub async fn start() -> Harness {
     .await
     .unwrap();
     let base = sb.base_url().to_owned();
-    let key = ServiceAccountKey::from_file(sb.key_file()).unwrap();
+    let key_file = sb.key_file().to_path_buf();
+    let key = ServiceAccountKey::from_file(&key_file).unwrap();
     let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(sb.run_until_stopped(async move {
         let _ = stop_rx.await;
@@ -48,6 +51,7 @@ pub async fn start() -> Harness {
         http,
         play,
         auth,
+        key_file,
         _dir: dir,
         _stop: stop,
     }
