@@ -56,6 +56,8 @@ pub struct AcknowledgeRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyAckDeadlineRequest {
+    /// 0 (a nack) is left out by protobuf JSON encoders.
+    #[serde(default)]
     pub ack_deadline_seconds: i32,
     #[serde(default)]
     pub ack_ids: Vec<String>,

@@ -293,6 +293,15 @@ pub fn router(shared: Shared) -> Router {
         .merge(storage::control_routes())
         .merge(external::control_routes());
     let pubsub = Router::new()
+        .route("/v1/projects/{project}/topics", get(pubsub::list_topics))
+        .route(
+            "/v1/projects/{project}/subscriptions",
+            get(pubsub::list_subscriptions),
+        )
+        .route(
+            "/v1/projects/{project}/topics/{topic}/subscriptions",
+            get(pubsub::list_topic_subscriptions),
+        )
         .route(
             "/v1/projects/{project}/topics/{topic}",
             axum::routing::put(pubsub::create_topic)
@@ -310,10 +319,14 @@ pub fn router(shared: Shared) -> Router {
     google
         .merge(control)
         .merge(pubsub)
-        .fallback(|| async {
-            GoogleApiError::new(StatusCode::NOT_FOUND, "notFound", "Method not found.")
-        })
+        .fallback(method_not_found)
+        // A known path with another HTTP method is, to Google, just as unknown a method.
+        .method_not_allowed_fallback(method_not_found)
         .with_state(shared)
+}
+
+async fn method_not_found() -> GoogleApiError {
+    GoogleApiError::new(StatusCode::NOT_FOUND, "notFound", "Method not found.")
 }
 
 /// Google's front end: injected faults first, then the call, then the request log.

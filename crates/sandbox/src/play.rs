@@ -196,8 +196,12 @@ pub async fn products_post(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Path((package, product_id, segment)): Path<(String, String, String)>,
+    raw: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let (token, verb) = split_verb(&segment, &["acknowledge", "consume"])?;
+    if verb == "acknowledge" {
+        let _: playbill_google::wire::ProductPurchasesAcknowledgeRequest = request_body(&raw)?;
+    }
     let mut world = open(&shared, &headers, &package, Bucket::OneTimePurchases)?;
     let p = find(&mut world, &package, token)?;
     check_product(p, &product_id, "purchaseTokenDoesNotMatchProductId")?;
@@ -431,9 +435,11 @@ pub async fn subscriptions_post(
             }
             Ok(StatusCode::OK.into_response())
         }
+        // The v1 call is the developer's (legacy `cancelReason` 3, "canceled by the
+        // developer").
         "cancel" => {
             world
-                .cancel_subscription(token, CancelBy::User, now)
+                .cancel_subscription(token, CancelBy::Developer, now)
                 .map_err(refused)?;
             Ok(StatusCode::OK.into_response())
         }

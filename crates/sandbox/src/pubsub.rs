@@ -604,3 +604,126 @@ fn pull_now(shared: &Shared, name: &str, max: usize) -> ApiResult<Vec<ReceivedMe
     }
     Ok(out)
 }
+
+/// `pageSize` / `pageToken` of the list methods.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    page_size: Option<String>,
+    page_token: Option<String>,
+}
+
+/// One page of `names` (already sorted): the page and the next token, if any.
+fn page<T: Clone>(items: &[T], q: &ListQuery) -> ApiResult<(Vec<T>, Option<String>)> {
+    let size = match q.page_size.as_deref() {
+        None | Some("") | Some("0") => 100,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 1000)
+            .ok_or_else(|| bad("badRequest", format!("Invalid pageSize {v:?}.")))?,
+    };
+    let start = match q.page_token.as_deref() {
+        None | Some("") => 0,
+        Some(t) => t
+            .strip_prefix("p")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| bad("badRequest", "Invalid pageToken."))?,
+    };
+    let end = (start + size).min(items.len());
+    let next = (end < items.len()).then(|| format!("p{end}"));
+    Ok((items[start..end].to_vec(), next))
+}
+
+fn list_query(
+    q: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<ListQuery> {
+    q.map(|axum::extract::Query(q)| q)
+        .map_err(|e| bad("badRequest", e.body_text()))
+}
+
+/// `pubsub.projects.topics.list`
+pub async fn list_topics(
+    State(shared): State<Shared>,
+    Path(project): Path<String>,
+    q: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = list_query(q)?;
+    let prefix = format!("projects/{project}/topics/");
+    let world = shared.lock();
+    let topics: Vec<Topic> = world
+        .pubsub
+        .topics
+        .iter()
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .map(|(_, t)| t.clone())
+        .collect();
+    let (items, next) = page(&topics, &q)?;
+    let mut body = json!({});
+    if !items.is_empty() {
+        body["topics"] = json!(items);
+    }
+    if let Some(n) = next {
+        body["nextPageToken"] = json!(n);
+    }
+    Ok(Json(body))
+}
+
+/// `pubsub.projects.subscriptions.list`
+pub async fn list_subscriptions(
+    State(shared): State<Shared>,
+    Path(project): Path<String>,
+    q: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = list_query(q)?;
+    let prefix = format!("projects/{project}/subscriptions/");
+    let world = shared.lock();
+    let subs: Vec<Subscription> = world
+        .pubsub
+        .subscriptions
+        .iter()
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .map(|(_, s)| s.config.clone())
+        .collect();
+    let (items, next) = page(&subs, &q)?;
+    let mut body = json!({});
+    if !items.is_empty() {
+        body["subscriptions"] = json!(items);
+    }
+    if let Some(n) = next {
+        body["nextPageToken"] = json!(n);
+    }
+    Ok(Json(body))
+}
+
+/// `pubsub.projects.topics.subscriptions.list`: the names of a topic's subscriptions.
+pub async fn list_topic_subscriptions(
+    State(shared): State<Shared>,
+    Path((project, topic)): Path<(String, String)>,
+    q: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = list_query(q)?;
+    plain(&topic)?;
+    let name = format!("projects/{project}/topics/{topic}");
+    let world = shared.lock();
+    if !world.pubsub.topics.contains_key(&name) {
+        return Err(not_found("topic", &name));
+    }
+    let names: Vec<String> = world
+        .pubsub
+        .subscriptions
+        .iter()
+        .filter(|(_, s)| s.config.topic == name)
+        .map(|(n, _)| n.clone())
+        .collect();
+    let (items, next) = page(&names, &q)?;
+    let mut body = json!({});
+    if !items.is_empty() {
+        body["subscriptions"] = json!(items);
+    }
+    if let Some(n) = next {
+        body["nextPageToken"] = json!(n);
+    }
+    Ok(Json(body))
+}

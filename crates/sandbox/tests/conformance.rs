@@ -745,6 +745,15 @@ const FIXTURES: &[(&str, Fixture)] = &[
     ("pubsub.projects.topics.get", topics_get),
     ("pubsub.projects.topics.delete", topics_delete),
     ("pubsub.projects.topics.publish", topics_publish),
+    ("pubsub.projects.topics.list", topics_list),
+    (
+        "pubsub.projects.subscriptions.list",
+        pubsub_subscriptions_list,
+    ),
+    (
+        "pubsub.projects.topics.subscriptions.list",
+        topic_subscriptions_list,
+    ),
     ("pubsub.projects.subscriptions.create", subscriptions_create),
     (
         "pubsub.projects.subscriptions.get",
@@ -991,6 +1000,24 @@ fn topics_create(c: &Ctx) -> Fut<'_> {
 fn topics_get(_: &Ctx) -> Fut<'_> {
     Box::pin(async move {
         let topic = RTDN_TOPIC.rsplit('/').next().unwrap();
+        Call::new().param("topicsId", topic)
+    })
+}
+
+fn topics_list(_: &Ctx) -> Fut<'_> {
+    Box::pin(async move { Call::new().query("pageSize", "5") })
+}
+
+fn pubsub_subscriptions_list(c: &Ctx) -> Fut<'_> {
+    Box::pin(async move {
+        c.subscription_with_message().await;
+        Call::new()
+    })
+}
+
+fn topic_subscriptions_list(c: &Ctx) -> Fut<'_> {
+    Box::pin(async move {
+        let (_, topic) = c.subscription_with_message().await;
         Call::new().param("topicsId", topic)
     })
 }

@@ -1,61 +1,36 @@
 //! `externaltransactions` (alternative billing): create, get and refund as Google answers
 //! them, the rules that make Google refuse a report, and the control API's listing.
 
-use std::sync::Arc;
-
 use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::storage::DEVSTORAGE_READ_ONLY_SCOPE;
-use playbill_google::{ServiceAccountKey, TokenSource};
-use playbill_sandbox::{Sandbox, SandboxConfig};
+mod common;
+
+use common::Harness;
 use serde_json::{Value, json};
 
 const PKG: &str = "com.example.external";
 
 struct Env {
-    base: String,
-    http: reqwest::Client,
-    key: ServiceAccountKey,
+    h: Harness,
     token: String,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl std::ops::Deref for Env {
+    type Target = Harness;
+    fn deref(&self) -> &Harness {
+        &self.h
+    }
 }
 
 async fn start() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let sb = Sandbox::bind(SandboxConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        key_file: dir.path().join("key.json"),
-        project_id: "playbill-tests".into(),
-        forward: None,
-    })
-    .await
-    .unwrap();
-    let base = sb.base_url().to_owned();
-    let key = ServiceAccountKey::from_file(sb.key_file()).unwrap();
-    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sb.run_until_stopped(async move {
-        let _ = stop_rx.await;
-    }));
-    let http = reqwest::Client::new();
-    let mut env = Env {
-        base,
-        http,
-        key,
-        token: String::new(),
-        _dir: dir,
-        _stop: stop,
-    };
-    env.token = env.token_for(ANDROIDPUBLISHER_SCOPE).await;
-    env
+    let h = common::start().await;
+    Env {
+        token: h.token_for(&[ANDROIDPUBLISHER_SCOPE]).await,
+        h,
+    }
 }
 
 impl Env {
-    async fn token_for(&self, scope: &str) -> String {
-        let source =
-            Arc::new(TokenSource::new(self.key.clone(), &[scope], self.http.clone()).unwrap());
-        source.token().await.unwrap()
-    }
-
     fn url(&self, rest: &str) -> String {
         format!(
             "{}/androidpublisher/v3/applications/{PKG}/externalTransactions{rest}",
@@ -755,7 +730,7 @@ async fn auth_and_quota() {
     };
     let (status, e) = Env::answer(post(None)).await;
     assert_eq!((status, reason(&e)), (401, "authError"));
-    let storage = env.token_for(DEVSTORAGE_READ_ONLY_SCOPE).await;
+    let storage = env.token_for(&[DEVSTORAGE_READ_ONLY_SCOPE]).await;
     let (status, e) = Env::answer(post(Some(storage))).await;
     assert_eq!((status, reason(&e)), (403, "insufficientPermissions"));
     assert!(env.listed().await.is_empty());

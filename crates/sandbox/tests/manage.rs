@@ -815,3 +815,42 @@ async fn resubscribing_in_the_play_store_after_expiry() {
     assert_eq!(h.codes(&b).await, [4]);
     delivered_as_published(&h, &taps, &[&a, &b]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledge_reads_and_checks_its_body() {
+    let (h, _taps) = setup().await;
+    let token = h.buy(PKG, json!({"product_id": "gems"})).await;
+    let path = format!("{AP}/purchases/products/gems/tokens/{token}:acknowledge");
+    let url = format!("{}/{path}", h.base);
+    let bearer = h.auth.token().await.unwrap();
+    let r = h
+        .http
+        .post(&url)
+        .bearer_auth(&bearer)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let p = h.play.get_product_v2(PKG, &token).await.unwrap().raw;
+    assert_eq!(p["acknowledgementState"], "ACKNOWLEDGEMENT_STATE_PENDING");
+    let (status, _) = h
+        .google("POST", &path, Some(json!({"developerPayload": "x"})))
+        .await;
+    assert_eq!(status, 200);
+    // The v1 cancel is the developer's.
+    let pro = subscribe(&h, "pro").await;
+    let (status, _) = h
+        .google(
+            "POST",
+            &format!("{AP}/purchases/subscriptions/pro/tokens/{pro}:cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sub(&h, &pro).await["canceledStateContext"],
+        json!({"developerInitiatedCancellation": {}})
+    );
+}

@@ -4,15 +4,15 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use md5::{Digest, Md5};
 use playbill_google::methods::ANDROIDPUBLISHER_SCOPE;
 use playbill_google::storage::DEVSTORAGE_READ_ONLY_SCOPE;
-use playbill_google::{ServiceAccountKey, TokenSource};
-use playbill_sandbox::{Sandbox, SandboxConfig};
+mod common;
+
+use common::Harness;
 use serde_json::{Value, json};
 
 const PKG: &str = "com.example.reports";
@@ -24,55 +24,30 @@ const EARNINGS_HEADER_RENAMED: &str = "Description,Transaction Date,Transaction 
 const SALES_HEADER_RENAMED: &str = "Order Number,Order Charged Date,Order Charged Timestamp,Financial Status,Device Model,Product Title,Package ID,Product Type,Sales Channel,SKU ID,Currency of Sale,Item Price,Taxes Collected,Charged Amount,City of Buyer,State of Buyer,Postal Code of Buyer,Country of Buyer,Base Plan or Purchase Option ID,Offer ID,Group ID,First USD 1M Eligible,Promotion ID,Coupon Value,Discount Rate,Featured Product ID,Price Experiment ID";
 
 struct Env {
-    base: String,
-    http: reqwest::Client,
-    key: ServiceAccountKey,
+    h: Harness,
     /// devstorage.read_only
     storage_token: String,
     /// androidpublisher only
     play_token: String,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl std::ops::Deref for Env {
+    type Target = Harness;
+    fn deref(&self) -> &Harness {
+        &self.h
+    }
 }
 
 async fn start() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let sb = Sandbox::bind(SandboxConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        key_file: dir.path().join("key.json"),
-        project_id: "playbill-tests".into(),
-        forward: None,
-    })
-    .await
-    .unwrap();
-    let base = sb.base_url().to_owned();
-    let key = ServiceAccountKey::from_file(sb.key_file()).unwrap();
-    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sb.run_until_stopped(async move {
-        let _ = stop_rx.await;
-    }));
-    let http = reqwest::Client::new();
-    let mut env = Env {
-        base,
-        http,
-        key,
-        storage_token: String::new(),
-        play_token: String::new(),
-        _dir: dir,
-        _stop: stop,
-    };
-    env.storage_token = env.token(&[DEVSTORAGE_READ_ONLY_SCOPE]).await;
-    env.play_token = env.token(&[ANDROIDPUBLISHER_SCOPE]).await;
-    env
+    let h = common::start().await;
+    Env {
+        storage_token: h.token_for(&[DEVSTORAGE_READ_ONLY_SCOPE]).await,
+        play_token: h.token_for(&[ANDROIDPUBLISHER_SCOPE]).await,
+        h,
+    }
 }
 
 impl Env {
-    async fn token(&self, scopes: &[&str]) -> String {
-        let source =
-            Arc::new(TokenSource::new(self.key.clone(), scopes, self.http.clone()).unwrap());
-        source.token().await.unwrap()
-    }
-
     async fn control(&self, path: &str, body: Value) -> Value {
         let r = self
             .http
@@ -907,7 +882,7 @@ async fn errors_as_cloud_storage_gives_them() {
         "https://www.googleapis.com/auth/devstorage.full_control",
         "https://www.googleapis.com/auth/cloud-platform",
     ] {
-        let t = env.token(&[scope]).await;
+        let t = env.token_for(&[scope]).await;
         assert_eq!(
             env.get(&path, Some(&t)).await.status().as_u16(),
             200,

@@ -71,6 +71,16 @@ impl Harness {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// An access token for other scopes (Cloud Storage, Pub/Sub) from the same key file.
+    pub async fn token_for(&self, scopes: &[&str]) -> String {
+        let key = ServiceAccountKey::from_file(&self.key_file).unwrap();
+        TokenSource::new(key, scopes, self.http.clone())
+            .unwrap()
+            .token()
+            .await
+            .unwrap()
+    }
+
     /// Calls a Google path (`androidpublisher/v3/...`, no leading slash) with an access
     /// token; returns (status, body). `body: None` sends no body.
     pub async fn google(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
