@@ -214,7 +214,7 @@ fn googles_python_client_uses_the_sandbox_key_file() {
         .expect("python3 is installed");
     assert!(
         probe.status.success(),
-        "Google's Python client is required for this test: pip install google-auth requests ({})",
+        "Google's Python client is required for this test: run it through scripts/test, which installs it, or pip install -r scripts/google-clients/requirements.txt ({})",
         String::from_utf8_lossy(&probe.stderr)
     );
     let dir = tempfile::tempdir().unwrap();
