@@ -355,6 +355,33 @@ pub async fn get_clock(State(shared): State<Shared>) -> Json<Value> {
     Json(clock_json(&shared.lock()))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetClock {
+    /// RFC 3339, e.g. `2027-01-01T00:00:00Z`.
+    time: String,
+}
+
+/// `POST /sandbox/v1/clock:set` with `{"time": "2027-01-01T00:00:00Z"}`: billing time jumps
+/// there, everything due on the way happening at its own time. Time only moves forward.
+pub async fn set_clock(
+    State(shared): State<Shared>,
+    b: Result<Json<SetClock>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let b = body(b)?;
+    let target = playbill_google::observe::parse_time("time", &b.time)
+        .map_err(|e| GoogleApiError::invalid("invalid", e.to_string()))?;
+    let mut world = shared.lock();
+    if target < world.now() {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "time must not be before the current billing time: the clock only moves forward",
+        ));
+    }
+    world.advance_to(target);
+    Ok(Json(clock_json(&world)))
+}
+
 /// `POST /sandbox/v1/clock:advance` with `{"seconds": N}` or `{"duration": "P1M"}`.
 pub async fn advance_clock(
     State(shared): State<Shared>,

@@ -271,6 +271,7 @@ pub fn router(shared: Shared) -> Router {
         )
         .route("/sandbox/v1/clock", get(control::get_clock))
         .route("/sandbox/v1/clock:advance", post(control::advance_clock))
+        .route("/sandbox/v1/clock:set", post(control::set_clock))
         .route(
             "/sandbox/v1/faults",
             post(control::add_fault).delete(control::clear_faults),

@@ -290,6 +290,10 @@ pub struct ActionDetails {
     /// `refund`: voidedSource (default 0, User).
     #[serde(default)]
     pub source: Option<i32>,
+    /// `refund`: the order to refund (a subscription's earlier renewal, say); the latest
+    /// when absent.
+    #[serde(default)]
+    pub order_id: Option<String>,
     /// `change_plan`: the product of the new subscription.
     #[serde(default)]
     pub product_id: Option<String>,
@@ -624,8 +628,20 @@ impl World {
                     return Err(NotAllowed(format!("{name} must be in {range:?}")));
                 }
             }
-            return self.void(
+            if let Some(order) = &details.order_id {
+                let refundable = self
+                    .orders
+                    .iter()
+                    .any(|c| &c.order_id == order && c.token == token && !c.fully_refunded());
+                if !refundable {
+                    return Err(NotAllowed(format!(
+                        "{order:?} is not a paid, unrefunded order of this purchase"
+                    )));
+                }
+            }
+            return self.void_order(
                 token,
+                details.order_id.as_deref(),
                 now,
                 details.source.unwrap_or(0),
                 details.reason.unwrap_or(0),

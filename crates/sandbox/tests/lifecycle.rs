@@ -395,6 +395,12 @@ async fn bad_control_input_is_4xx_and_changes_nothing() {
         ("clock:advance".to_owned(), json!({"seconds": -5}), 400),
         ("clock:advance".to_owned(), json!({"duration": "P1X"}), 400),
         (
+            "clock:set".to_owned(),
+            json!({"time": "2001-01-01T00:00:00Z"}),
+            400,
+        ),
+        ("clock:set".to_owned(), json!({"time": "soon"}), 400),
+        (
             format!("apps/{PKG}/purchases/{token}:defer"),
             json!({}),
             409,
@@ -579,5 +585,34 @@ async fn plan_changes_and_resignups_issue_linked_tokens() {
     assert_eq!(
         sub(c.clone()).await["subscriptionState"],
         "SUBSCRIPTION_STATE_ACTIVE"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_can_be_set_to_a_later_time() {
+    let h = setup().await;
+    let token = h.buy(PKG, json!({"product_id": "pro"})).await;
+    h.play
+        .acknowledge_subscription(PKG, "pro", &token)
+        .await
+        .unwrap();
+    let now = h
+        .http
+        .get(format!("{}/sandbox/v1/clock", h.base))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["now_millis"]
+        .as_i64()
+        .unwrap();
+    let target = playbill_google::observe::format_time(now + 40 * 86_400_000);
+    let got = h.control("clock:set", json!({"time": target})).await;
+    assert_eq!(got["now"], target.as_str());
+    assert_eq!(
+        h.codes(&token).await,
+        [4, 2],
+        "the renewal on the way happened"
     );
 }

@@ -28,17 +28,6 @@ async fn setup() -> (Harness, Taps) {
     (h, taps)
 }
 
-/// Every token's notifications reached subscribers as published, by pull and by push.
-async fn delivered_as_published(h: &Harness, taps: &Taps, tokens: &[&str]) {
-    let pulled = taps.pull_all(h).await;
-    for token in tokens {
-        let published = h.codes(token).await;
-        assert_eq!(common::codes_for(&pulled, token), published, "pulled");
-        let pushed = taps.pushed_for(token, published.len()).await;
-        assert_eq!(common::codes_for(&pushed, token), published, "pushed");
-    }
-}
-
 /// Buys and acknowledges a subscription; returns its token.
 async fn subscribe(h: &Harness, product: &str) -> String {
     let token = h.buy(PKG, json!({"product_id": product})).await;
@@ -141,7 +130,7 @@ async fn subscriptionsv2_cancel_by_user_or_developer() {
     );
     advance(&h, "P1M").await;
     assert_eq!(h.codes(&b).await, [4, 3, 13]);
-    delivered_as_published(&h, &taps, &[&a, &b]).await;
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -591,7 +580,7 @@ async fn price_changes_publish_19_and_apply_at_renewal() {
     assert_eq!(action(&h, &c, "confirm_price", json!({})).await.0, 409);
     advance(&h, "P2M").await;
     assert_eq!(h.codes(&c).await, [4, 19, 19, 8, 2, 2, 19]);
-    delivered_as_published(&h, &taps, &[&a, &b, &c]).await;
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -619,7 +608,7 @@ async fn installment_cancellation_waits_for_the_commitment() {
         sub(&h, &a).await["subscriptionState"],
         "SUBSCRIPTION_STATE_EXPIRED"
     );
-    delivered_as_published(&h, &taps, &[&a]).await;
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -662,7 +651,7 @@ async fn prepaid_plans_expire_and_top_ups_add_time() {
         .unwrap();
     advance(&h, "P2M").await;
     assert_eq!(h.codes(&b).await, [4, 13]);
-    delivered_as_published(&h, &taps, &[&a, &b]).await;
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -710,7 +699,7 @@ async fn add_ons_are_line_items_that_renew_with_the_base() {
     advance(&h, "P1M").await;
     assert_eq!(sub(&h, &a).await["lineItems"].as_array().unwrap().len(), 1);
     assert_eq!(h.codes(&a).await, [4, 17, 2, 17, 2, 17]);
-    delivered_as_published(&h, &taps, &[&a]).await;
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -758,7 +747,7 @@ async fn deferred_plan_change_switches_at_the_renewal_date() {
     assert_eq!(h.codes(&a).await, [4]);
     let bad = json!({"product_id": "max", "replacement_mode": "SOMETIMES"});
     assert_eq!(action(&h, &b, "change_plan", bad).await.0, 409);
-    delivered_as_published(&h, &taps, &[&a, &b]).await;
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -813,7 +802,7 @@ async fn resubscribing_in_the_play_store_after_expiry() {
         "only for resubscriptions"
     );
     assert_eq!(h.codes(&b).await, [4]);
-    delivered_as_published(&h, &taps, &[&a, &b]).await;
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

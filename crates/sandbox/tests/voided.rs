@@ -56,6 +56,7 @@ fn tokens(list: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_and_partial_refunds() {
     let h = setup().await;
+    let taps = h.taps().await;
     let full = h.buy(PKG, json!({"product_id": "gems"})).await;
     h.play
         .acknowledge_product(PKG, "gems", &full)
@@ -123,11 +124,13 @@ async fn full_and_partial_refunds() {
         )
         .await;
     assert_eq!(status, 409);
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscription_refund_revokes_and_lists_with_type_1() {
     let h = setup().await;
+    let taps = h.taps().await;
     let token = h.buy(PKG, json!({"product_id": "pro"})).await;
     h.play
         .acknowledge_subscription(PKG, "pro", &token)
@@ -149,11 +152,13 @@ async fn subscription_refund_revokes_and_lists_with_type_1() {
     let all = list(&h, &[("type", "1")]).await;
     assert_eq!(tokens(&all), [token]);
     assert_eq!(all["voidedPurchases"][0]["voidedReason"], 7, "chargeback");
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unacknowledged_purchases_are_refunded_after_three_days() {
     let h = setup().await;
+    let taps = h.taps().await;
     let forgotten = h.buy(PKG, json!({"product_id": "gems"})).await;
     let acked = h.buy(PKG, json!({"product_id": "gems"})).await;
     h.play
@@ -182,6 +187,7 @@ async fn unacknowledged_purchases_are_refunded_after_three_days() {
     assert_eq!(s["subscriptionState"], "SUBSCRIPTION_STATE_EXPIRED");
     let p = h.play.get_product_v2(PKG, &acked).await.unwrap().raw;
     assert_eq!(p["purchaseStateContext"]["purchaseState"], "PURCHASED");
+    taps.assert_delivered_as_published(&h).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,4 +288,37 @@ async fn put_quotas(h: &Harness, body: Value) -> u16 {
         .unwrap()
         .status()
         .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_order_can_be_refunded() {
+    let h = setup().await;
+    let taps = h.taps().await;
+    let bought = h
+        .control(
+            &format!("apps/{PKG}/purchases"),
+            json!({"product_id": "pro"}),
+        )
+        .await;
+    let token = bought["purchase_token"].as_str().unwrap().to_owned();
+    let first_order = bought["order_id"].as_str().unwrap().to_owned();
+    h.play
+        .acknowledge_subscription(PKG, "pro", &token)
+        .await
+        .unwrap();
+    h.control("clock:advance", json!({"duration": "P1M"})).await;
+    let path = format!("apps/{PKG}/purchases/{token}:refund");
+    for bad in [
+        json!({"order_id": "GPA.nope"}),
+        json!({"order_id": format!("{first_order}..7")}),
+    ] {
+        let (status, err) = h.try_control(&path, bad.clone()).await;
+        assert_eq!(status, 409, "{bad}: {err}");
+    }
+    h.control(&path, json!({"order_id": first_order})).await;
+    let all = list(&h, &[("type", "1")]).await;
+    assert_eq!(all["voidedPurchases"][0]["orderId"], first_order.as_str());
+    let (status, _) = h.try_control(&path, json!({"order_id": first_order})).await;
+    assert_eq!(status, 409, "refunded once");
+    taps.assert_delivered_as_published(&h).await;
 }

@@ -259,6 +259,11 @@ impl Taps {
     /// Waits (10 s at most) until push delivered `n` messages for `token`, then a moment more
     /// for anything extra; returns every delivered RTDN, in delivery order.
     pub async fn pushed_for(&self, token: &str, n: usize) -> Vec<Value> {
+        self.pushed_until(|all| codes_for(all, token).len() >= n)
+            .await
+    }
+
+    async fn pushed_until(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let started = std::time::Instant::now();
         let decoded = || {
             self.pushed
@@ -268,12 +273,25 @@ impl Taps {
                 .map(|b| decode_message(&b["message"]))
                 .collect::<Vec<Value>>()
         };
-        while codes_for(&decoded(), token).len() < n
-            && started.elapsed() < std::time::Duration::from_secs(10)
-        {
+        while !done(&decoded()) && started.elapsed() < std::time::Duration::from_secs(10) {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         decoded()
+    }
+
+    /// Every RTDN published so far reached both subscribers unchanged and in order: the
+    /// pull subscription and the push endpoint.
+    pub async fn assert_delivered_as_published(&self, h: &Harness) {
+        let published: Vec<Value> = h
+            .notifications()
+            .await
+            .iter()
+            .map(|n| n["notification"].clone())
+            .collect();
+        assert!(!published.is_empty(), "nothing was published");
+        assert_eq!(self.pull_all(h).await, published, "pulled");
+        let pushed = self.pushed_until(|all| all.len() >= published.len()).await;
+        assert_eq!(pushed, published, "pushed");
     }
 }
