@@ -6,8 +6,8 @@
 //! - `monetization.subscriptions.*`: list, get, create, patch, delete, batchGet,
 //!   batchUpdate, archive (answers 400: the contract says archiving is not supported);
 //!   `basePlans`: activate, deactivate, delete, batchUpdateStates, and migratePrices /
-//!   batchMigratePrices, which check their input and answer empty responses (no subscriber
-//!   is migrated); `basePlans.offers`: list, get, create, patch, delete, activate,
+//!   batchMigratePrices, which move existing subscribers of the listed regions to the
+//!   current price through the lifecycle's price change (RTDN 19); `basePlans.offers`: list, get, create, patch, delete, activate,
 //!   deactivate, batchGet, batchUpdate, batchUpdateStates;
 //! - `monetization.onetimeproducts.*`: list, get, patch (its `flatPath` is the lowercase
 //!   `onetimeproducts/{productId}`), delete, batchGet, batchUpdate, batchDelete;
@@ -2850,7 +2850,7 @@ fn check_state_ids(ids: &[(Option<&String>, &str, &str)]) -> ApiResult<()> {
 }
 
 /// `androidpublisher.monetization.subscriptions.basePlans.activate`, `.deactivate` and
-/// `.migratePrices` (checked, then answered empty: no subscriber is migrated).
+/// `.migratePrices` (existing subscribers move to the current price: RTDN 19).
 async fn plan_post(
     State(shared): State<Shared>,
     headers: HeaderMap,
@@ -2870,6 +2870,7 @@ async fn plan_post(
                 (r.base_plan_id.as_ref(), plan_id, "basePlanId"),
             ])?;
             check_migration(&world.catalog, &package, &id, plan_id, &r)?;
+            migrate_subscribers(&mut world, &package, &id, plan_id, &r);
             serde_json::to_value(cat::MigrateBasePlanPricesResponse {})
         }
         _ => {
@@ -2890,6 +2891,82 @@ async fn plan_post(
         }
     };
     answer.map(Json).map_err(|e| invalid(e.to_string()))
+}
+
+/// Moves existing subscribers of the base plan in the listed regions whose subscription
+/// started before `oldestAllowedPriceVersionTime` to the base plan's current regional price:
+/// the price change of the subscription lifecycle (RTDN 19), opt-in or opt-out as asked for
+/// an increase.
+fn migrate_subscribers(
+    world: &mut World,
+    package: &str,
+    id: &str,
+    plan_id: &str,
+    r: &cat::MigrateBasePlanPricesRequest,
+) {
+    let Ok(plan) = world.catalog.plan(package, id, plan_id) else {
+        return;
+    };
+    let prices: Vec<(String, i64, String, cat::PriceIncreaseType, i64)> = r
+        .regional_price_migrations
+        .iter()
+        .flatten()
+        .filter_map(|m| {
+            let region = m.region_code.clone()?;
+            let config = plan
+                .regional_configs
+                .iter()
+                .flatten()
+                .find(|c| c.region_code.as_deref() == Some(region.as_str()))?;
+            let price = config.price.as_ref()?;
+            let cutoff = m
+                .oldest_allowed_price_version_time
+                .as_deref()
+                .and_then(|t| playbill_google::observe::parse_time("time", t).ok())
+                .unwrap_or(i64::MAX);
+            Some((
+                region,
+                micros_of(price)?,
+                price.currency_code.clone().unwrap_or_default(),
+                m.price_increase_type
+                    .clone()
+                    .unwrap_or(cat::PriceIncreaseType::OptIn),
+                cutoff,
+            ))
+        })
+        .collect();
+    let now = world.now();
+    let mut moves = Vec::new();
+    for (token, p) in &world.purchases {
+        let crate::state::Detail::Subscription(s) = &p.detail else {
+            continue;
+        };
+        if p.package_name != package || p.product_id != id || s.base_plan_id != plan_id {
+            continue;
+        }
+        for (region, micros, currency, increase, cutoff) in &prices {
+            if &p.region_code == region
+                && &s.currency == currency
+                && s.price_micros != *micros
+                && s.start_ms < *cutoff
+            {
+                let mode = (*micros > s.price_micros).then(|| match increase {
+                    cat::PriceIncreaseType::OptOut => "OPT_OUT_PRICE_INCREASE".to_owned(),
+                    _ => "PRICE_INCREASE".to_owned(),
+                });
+                moves.push((token.clone(), *micros, mode));
+            }
+        }
+    }
+    for (token, micros, mode) in moves {
+        let details = crate::state::ActionDetails {
+            price_micros: Some(micros),
+            mode,
+            ..Default::default()
+        };
+        // A subscription that cannot change price now (paused, ended) keeps its price.
+        let _ = world.change_price(&token, &details, now);
+    }
 }
 
 fn check_migration(
@@ -2996,8 +3073,8 @@ async fn plans_batch_update_states(
     }))
 }
 
-/// `androidpublisher.monetization.subscriptions.basePlans.batchMigratePrices`: checked,
-/// then answered with one empty response per request.
+/// `androidpublisher.monetization.subscriptions.basePlans.batchMigratePrices`: every
+/// request checked, then every migration made; one empty response per request.
 async fn plans_batch_migrate_prices(
     State(shared): State<Shared>,
     headers: HeaderMap,
@@ -3005,16 +3082,22 @@ async fn plans_batch_migrate_prices(
     RawQuery(raw): RawQuery,
     b: Result<Json<cat::BatchMigrateBasePlanPricesRequest>, JsonRejection>,
 ) -> ApiResult<Json<cat::BatchMigrateBasePlanPricesResponse>> {
-    let world = open(&shared, &headers, &package)?;
+    let mut world = open(&shared, &headers, &package)?;
     Query::parse(raw.as_deref(), &[])?;
     let requests = batch(json_body(b)?.requests, |r| {
         (r.product_id.clone(), r.base_plan_id.clone())
     })?;
+    let mut checked = Vec::new();
     for r in &requests {
         batch_package(r.package_name.as_ref(), &package)?;
         let product = batch_id(r.product_id.as_ref(), &id, "productId")?;
         let plan = batch_id(r.base_plan_id.as_ref(), "-", "basePlanId")?;
         check_migration(&world.catalog, &package, &product, &plan, r)?;
+        checked.push((product, plan));
+    }
+    // All checked: only now does anyone's price change (all or nothing).
+    for (r, (product, plan)) in requests.iter().zip(&checked) {
+        migrate_subscribers(&mut world, &package, product, plan, r);
     }
     Ok(Json(cat::BatchMigrateBasePlanPricesResponse {
         responses: Some(vec![Empty {}; requests.len()]),

@@ -636,6 +636,18 @@ fn page<T: Clone>(items: &[T], q: &ListQuery) -> ApiResult<(Vec<T>, Option<Strin
     Ok((items[start..end].to_vec(), next))
 }
 
+/// A list answer: `{key: items}` (left out when empty) and `nextPageToken` when there is more.
+fn list_body<T: serde::Serialize>(key: &str, items: &[T], next: Option<String>) -> Json<Value> {
+    let mut body = json!({});
+    if !items.is_empty() {
+        body[key] = json!(items);
+    }
+    if let Some(n) = next {
+        body["nextPageToken"] = json!(n);
+    }
+    Json(body)
+}
+
 fn list_query(
     q: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<ListQuery> {
@@ -660,14 +672,7 @@ pub async fn list_topics(
         .map(|(_, t)| t.clone())
         .collect();
     let (items, next) = page(&topics, &q)?;
-    let mut body = json!({});
-    if !items.is_empty() {
-        body["topics"] = json!(items);
-    }
-    if let Some(n) = next {
-        body["nextPageToken"] = json!(n);
-    }
-    Ok(Json(body))
+    Ok(list_body("topics", &items, next))
 }
 
 /// `pubsub.projects.subscriptions.list`
@@ -687,14 +692,7 @@ pub async fn list_subscriptions(
         .map(|(_, s)| s.config.clone())
         .collect();
     let (items, next) = page(&subs, &q)?;
-    let mut body = json!({});
-    if !items.is_empty() {
-        body["subscriptions"] = json!(items);
-    }
-    if let Some(n) = next {
-        body["nextPageToken"] = json!(n);
-    }
-    Ok(Json(body))
+    Ok(list_body("subscriptions", &items, next))
 }
 
 /// `pubsub.projects.topics.subscriptions.list`: the names of a topic's subscriptions.
@@ -718,12 +716,5 @@ pub async fn list_topic_subscriptions(
         .map(|(n, _)| n.clone())
         .collect();
     let (items, next) = page(&names, &q)?;
-    let mut body = json!({});
-    if !items.is_empty() {
-        body["subscriptions"] = json!(items);
-    }
-    if let Some(n) = next {
-        body["nextPageToken"] = json!(n);
-    }
-    Ok(Json(body))
+    Ok(list_body("subscriptions", &items, next))
 }

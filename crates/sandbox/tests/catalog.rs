@@ -1,8 +1,8 @@
 //! The catalog methods of the Play Developer API, over HTTP: in-app products with paging,
 //! subscriptions with base plans and offers and their states, one-time products with
 //! purchase options and offers, convertRegionPrices, the tie-in with the control API, the
-//! errors Google answers (each leaving the catalog as it was), every answer checked against
-//! the discovery document, and every catalog method of the contract served at its `flatPath`.
+//! errors Google answers (each leaving the catalog as it was), and price migrations of
+//! existing subscribers. (`conformance.rs` checks every catalog method's path and schema.)
 
 mod common;
 
@@ -11,58 +11,6 @@ use serde_json::{Value, json};
 const AP: &str = "androidpublisher/v3/applications";
 /// `regionsVersion.version=2022/02`, which the create and patch methods require.
 const RV: &str = "regionsVersion.version=2022%2F02";
-
-fn discovery() -> Value {
-    let path = format!(
-        "{}/../../contracts/androidpublisher.v3.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// Checks `value` against `schema` of the discovery document: every field exists, with its
-/// JSON type (int64 as strings, enums from the list). Collects mismatches.
-fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
-    if let Some(name) = schema.get("$ref").and_then(Value::as_str) {
-        return check(doc, &doc["schemas"][name], value, at, errors);
-    }
-    let ty = schema
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("object");
-    match (ty, value) {
-        ("string", Value::String(s)) => {
-            if schema["format"] == "int64" && s.parse::<i64>().is_err() {
-                errors.push(format!("{at}: {s:?} is not an int64 string"));
-            }
-            if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-                && !allowed.iter().any(|a| a == s)
-            {
-                errors.push(format!("{at}: {s:?} is not one of the enum values"));
-            }
-        }
-        ("integer", Value::Number(n)) if n.is_i64() => {}
-        ("number", Value::Number(_)) | ("boolean", Value::Bool(_)) => {}
-        ("array", Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                check(doc, &schema["items"], item, &format!("{at}[{i}]"), errors);
-            }
-        }
-        ("object", Value::Object(map)) => {
-            for (k, v) in map {
-                let field = match schema.get("additionalProperties") {
-                    Some(extra) => Some(extra),
-                    None => schema["properties"].get(k),
-                };
-                match field {
-                    Some(f) => check(doc, f, v, &format!("{at}.{k}"), errors),
-                    None => errors.push(format!("{at}.{k}: not in the schema")),
-                }
-            }
-        }
-        _ => errors.push(format!("{at}: expected {ty}, got {value}")),
-    }
-}
 
 /// Asserts a Google error: HTTP status, canonical `error.status` and `errors[0].reason`.
 #[track_caller]
@@ -931,138 +879,58 @@ async fn one_time_products_purchase_options_and_offers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn answers_match_the_contract() {
+async fn migrating_prices_moves_existing_subscribers() {
     let h = common::start().await;
-    let doc = discovery();
-    let pkg = "com.example.contract";
-    let subs = format!("{AP}/{pkg}/subscriptions");
-    let plan = format!("{subs}/pro/basePlans/monthly");
+    let pkg = "com.example.migrate";
     h.control(
         &format!("apps/{pkg}/products"),
-        json!({"product_id": "coins", "type": "one_time"}),
+        json!({"product_id": "pro", "type": "subscription", "price_micros": 5_000_000}),
     )
     .await;
-    let mut answers: Vec<(&str, Value)> = Vec::new();
-    let sub = ok(h
-        .google(
-            "POST",
-            &format!("{subs}?productId=pro&{RV}"),
-            Some(subscription("Pro")),
-        )
-        .await);
-    answers.push(("Subscription", sub));
-    let offer = ok(h
-        .google(
-            "POST",
-            &format!("{plan}/offers?offerId=intro&{RV}"),
-            Some(intro_offer()),
-        )
-        .await);
-    answers.push(("SubscriptionOffer", offer));
-    let activated = ok(h.google("POST", &format!("{plan}:activate"), None).await);
-    answers.push(("Subscription", activated));
-    for (schema, path) in [
-        ("ListSubscriptionsResponse", subs.clone()),
-        (
-            "BatchGetSubscriptionsResponse",
-            format!("{subs}:batchGet?productIds=pro"),
-        ),
-        ("ListSubscriptionOffersResponse", format!("{plan}/offers")),
-        (
-            "InappproductsListResponse",
-            format!("{AP}/{pkg}/inappproducts"),
-        ),
-        ("InAppProduct", format!("{AP}/{pkg}/inappproducts/coins")),
-        (
-            "InappproductsBatchGetResponse",
-            format!("{AP}/{pkg}/inappproducts:batchGet?sku=coins"),
-        ),
-        (
-            "ListOneTimeProductsResponse",
-            format!("{AP}/{pkg}/oneTimeProducts"),
-        ),
-        (
-            "OneTimeProduct",
-            format!("{AP}/{pkg}/oneTimeProducts/coins"),
-        ),
-    ] {
-        answers.push((schema, ok(h.google("GET", &path, None).await)));
+    let token = h.buy(pkg, json!({"product_id": "pro"})).await;
+    h.play
+        .acknowledge_subscription(pkg, "pro", &token)
+        .await
+        .unwrap();
+    let subs = format!("{AP}/{pkg}/subscriptions");
+    let mut sub = ok(h.google("GET", &format!("{subs}/pro"), None).await);
+    for c in sub["basePlans"][0]["regionalConfigs"]
+        .as_array_mut()
+        .unwrap()
+    {
+        if c["regionCode"] == "US" {
+            c["price"] = usd("6", 0);
+        }
     }
-    let prices = ok(h
-        .google(
-            "POST",
-            &format!("{AP}/{pkg}/pricing:convertRegionPrices"),
-            Some(json!({"price": usd("3", 490_000_000)})),
-        )
-        .await);
-    answers.push(("ConvertRegionPricesResponse", prices));
-    let migrate = json!({"requests": [{"packageName": pkg, "productId": "pro",
-        "basePlanId": "monthly", "regionsVersion": {"version": "2022/02"},
+    ok(h.google(
+        "PATCH",
+        &format!("{subs}/pro?updateMask=basePlans&{RV}"),
+        Some(sub),
+    )
+    .await);
+    let migrate = json!({
+        "regionsVersion": {"version": "2022/02"},
         "regionalPriceMigrations": [{"regionCode": "US",
-            "oldestAllowedPriceVersionTime": "2026-01-01T00:00:00Z"}]}]});
-    let migrated = ok(h
+            "oldestAllowedPriceVersionTime": "2099-01-01T00:00:00Z",
+            "priceIncreaseType": "PRICE_INCREASE_TYPE_OPT_OUT"}]
+    });
+    let plan = format!("{subs}/pro/basePlans/monthly");
+    assert_eq!(
+        ok(
+            h.google("POST", &format!("{plan}:migratePrices"), Some(migrate))
+                .await
+        ),
+        json!({})
+    );
+    let s = ok(h
         .google(
-            "POST",
-            &format!("{subs}/pro/basePlans:batchMigratePrices"),
-            Some(migrate),
+            "GET",
+            &format!("{AP}/{pkg}/purchases/subscriptionsv2/tokens/{token}"),
+            None,
         )
         .await);
-    assert_eq!(migrated, json!({"responses": [{}]}));
-    answers.push(("BatchMigrateBasePlanPricesResponse", migrated));
-    let mut errors = Vec::new();
-    for (schema, value) in &answers {
-        check(&doc, &json!({"$ref": schema}), value, schema, &mut errors);
-    }
-    assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(answers.len(), 13);
-}
-
-/// Every catalog method of the contract is routed at its `flatPath` with its HTTP method:
-/// the router's fallback ("Method not found.") or a 405 would mean it is not served.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_catalog_method_is_served_at_its_flat_path() {
-    fn all_methods(resource: &Value, out: &mut Vec<Value>) {
-        if let Some(ms) = resource.get("methods").and_then(Value::as_object) {
-            out.extend(ms.values().cloned());
-        }
-        if let Some(rs) = resource.get("resources").and_then(Value::as_object) {
-            for r in rs.values() {
-                all_methods(r, out);
-            }
-        }
-    }
-    let h = common::start().await;
-    let doc = discovery();
-    let mut methods = Vec::new();
-    all_methods(&doc, &mut methods);
-    let catalog: Vec<&Value> = methods
-        .iter()
-        .filter(|m| {
-            let id = m["id"].as_str().unwrap();
-            id.starts_with("androidpublisher.inappproducts.")
-                || id.starts_with("androidpublisher.monetization.")
-        })
-        .collect();
-    assert_eq!(catalog.len(), 51);
-    for m in catalog {
-        let mut path = m["flatPath"].as_str().unwrap().to_owned();
-        for name in m["parameterOrder"].as_array().unwrap() {
-            let name = name.as_str().unwrap();
-            let value = if name == "packageName" {
-                "com.example.routes"
-            } else {
-                "x"
-            };
-            path = path.replace(&format!("{{{name}}}"), value);
-        }
-        let method = m["httpMethod"].as_str().unwrap();
-        let body = (method != "GET" && method != "DELETE").then(|| json!({}));
-        let (status, answer) = h.google(method, &path, body).await;
-        let message = answer["error"]["message"].as_str().unwrap_or_default();
-        assert!(
-            status != 405 && !message.starts_with("Method not found"),
-            "{} ({method} {path}) is not served: {status} {answer}",
-            m["id"]
-        );
-    }
+    let pc = &s["lineItems"][0]["autoRenewingPlan"]["priceChangeDetails"];
+    assert_eq!(pc["priceChangeMode"], "OPT_OUT_PRICE_INCREASE", "{s}");
+    assert_eq!(pc["newPrice"]["units"], "6");
+    assert_eq!(h.codes(&token).await, [4, 19]);
 }

@@ -357,17 +357,7 @@ impl Ctx {
 
     /// The billing clock, RFC 3339.
     async fn now(&self) -> String {
-        let clock: Value = self
-            .h
-            .http
-            .get(format!("{}/sandbox/v1/clock", self.h.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        clock["now"].as_str().unwrap().to_owned()
+        self.h.now().await
     }
 
     /// The subscription as `purchases.subscriptionsv2.get` shows it.

@@ -74,20 +74,6 @@ impl Env {
         .await
     }
 
-    /// The sandbox's billing clock now, RFC 3339.
-    async fn now(&self) -> String {
-        let clock: Value = self
-            .http
-            .get(format!("{}/sandbox/v1/clock", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        clock["now"].as_str().unwrap().to_owned()
-    }
-
     async fn issue_token(&self, test: bool) -> String {
         let r = self
             .http

@@ -596,17 +596,7 @@ async fn the_clock_can_be_set_to_a_later_time() {
         .acknowledge_subscription(PKG, "pro", &token)
         .await
         .unwrap();
-    let now = h
-        .http
-        .get(format!("{}/sandbox/v1/clock", h.base))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["now_millis"]
-        .as_i64()
-        .unwrap();
+    let now = h.control_get("clock").await["now_millis"].as_i64().unwrap();
     let target = playbill_google::observe::format_time(now + 40 * 86_400_000);
     let got = h.control("clock:set", json!({"time": target})).await;
     assert_eq!(got["now"], target.as_str());

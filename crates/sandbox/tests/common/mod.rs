@@ -109,18 +109,30 @@ impl Harness {
         got["purchase_token"].as_str().unwrap().to_owned()
     }
 
-    /// Every RTDN the sandbox published, oldest first: `{message_id, publish_time_ms,
-    /// notification}`.
-    pub async fn notifications(&self) -> Vec<Value> {
-        let all: Value = self
-            .http
-            .get(format!("{}/sandbox/v1/notifications", self.base))
+    /// GETs from the control API (`path` after `/sandbox/v1/`).
+    pub async fn control_get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}/sandbox/v1/{path}", self.base))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The billing clock now, RFC 3339.
+    pub async fn now(&self) -> String {
+        self.control_get("clock").await["now"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Every RTDN the sandbox published, oldest first: `{message_id, publish_time_ms,
+    /// notification}`.
+    pub async fn notifications(&self) -> Vec<Value> {
+        let all = self.control_get("notifications").await;
         all["notifications"].as_array().cloned().unwrap_or_default()
     }
 
