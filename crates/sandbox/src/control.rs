@@ -293,6 +293,31 @@ pub async fn create_purchase(
     ))
 }
 
+/// Every lifecycle action of `POST …/purchases/{token}:{action}` (the README's table).
+pub const ACTIONS: &[&str] = &[
+    "complete",
+    "pending_cancel",
+    "decline_payment",
+    "fix_payment",
+    "cancel",
+    "restore",
+    "defer",
+    "pause",
+    "resume",
+    "revoke",
+    "expire",
+    "price_change",
+    "confirm_price",
+    "add_item",
+    "remove_item",
+    "change_plan",
+    "resignup",
+    "top_up",
+    "resubscribe",
+    "refund",
+    "request_refund",
+];
+
 /// `POST /sandbox/v1/apps/{package}/purchases/{token}:{action}` — a lifecycle transition
 /// (see the README's table). Impossible transitions are 409 and change nothing.
 pub async fn purchase_action(
@@ -316,7 +341,12 @@ pub async fn purchase_action(
         Ok(()) => {
             let mut answer = json!({"purchase_token": token, "done": action});
             if let Some(new) = world.last_new_token.take() {
-                answer["new_purchase_token"] = json!(new);
+                let key = if action == "request_refund" {
+                    "pending_refund_token"
+                } else {
+                    "new_purchase_token"
+                };
+                answer[key] = json!(new);
             }
             Ok(Json(answer))
         }
@@ -324,7 +354,8 @@ pub async fn purchase_action(
             "no such purchase token in this app",
         )),
         Err(TransitionError::UnknownAction(a)) => Err(GoogleApiError::not_found(format!(
-            "unknown action {a:?}: use complete, pending_cancel, decline_payment, fix_payment, cancel, restore, revoke, expire, refund, change_plan or resignup"
+            "unknown action {a:?}: use one of {}",
+            ACTIONS.join(", ")
         ))),
         Err(TransitionError::NotAllowed(m)) => {
             Err(GoogleApiError::new(StatusCode::CONFLICT, "invalidState", m))

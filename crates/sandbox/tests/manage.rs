@@ -429,7 +429,7 @@ async fn refund_reviews_follow_the_developers_answer() {
             assert_eq!(status, 200, "{r}");
             let n = h.notifications().await;
             let last = &n.last().unwrap()["notification"]["pendingRefundReviewNotification"];
-            assert_eq!(last["pendingRefundToken"], r["new_purchase_token"]);
+            assert_eq!(last["pendingRefundToken"], r["pending_refund_token"]);
             (
                 last["orderId"].as_str().unwrap().to_owned(),
                 last["pendingRefundToken"].as_str().unwrap().to_owned(),
