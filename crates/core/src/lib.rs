@@ -9,10 +9,13 @@
 //! - [`entitlement`]: what a user is granted.
 //! - [`account`]: the rule tying Google's obfuscated account id to our user id.
 //! - [`verify`]: the decision behind `purchases:verify`.
+//! - [`lifecycle`]: the decision after a notification (owner, entitlements, actions; superseded
+//!   tokens never grant).
 
 pub mod account;
 pub mod entitlement;
 pub mod ids;
+pub mod lifecycle;
 pub mod purchase;
 pub mod verify;
 

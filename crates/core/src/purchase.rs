@@ -114,6 +114,9 @@ pub struct Observation {
     pub items: Vec<ObservedItem>,
     pub order_id: Option<String>,
     pub linked_purchase_token: Option<PurchaseToken>,
+    /// A resubscription bought in the Play Store after expiry: the expired token
+    /// (`outOfAppPurchaseContext`, shown until acknowledged), whose user it belongs to.
+    pub out_of_app_expired_token: Option<PurchaseToken>,
     pub obfuscated_account_id: Option<String>,
     pub test_purchase: bool,
     /// When the purchase completed (one-time) or the subscription started, epoch ms.

@@ -232,7 +232,8 @@ fn entitlements_for(seen: &Observation, policy: &AppPolicy, now: i64) -> (Vec<En
                 state,
                 expires_at: item.expires_at,
                 auto_renewing: seen.kind == ProductKind::Subscription && item.auto_renewing,
-                quantity: item.quantity,
+                // Units refunded (a quantity-based partial refund) are no longer owned.
+                quantity: item.refundable_quantity.unwrap_or(item.quantity),
                 test_purchase: seen.test_purchase,
             });
         }
@@ -293,6 +294,7 @@ mod tests {
             }],
             order_id: Some("GPA.1".into()),
             linked_purchase_token: None,
+            out_of_app_expired_token: None,
             obfuscated_account_id: None,
             test_purchase: false,
             started_at: Some(NOW - DAY),
@@ -314,6 +316,7 @@ mod tests {
             }],
             order_id: Some("GPA.2".into()),
             linked_purchase_token: None,
+            out_of_app_expired_token: None,
             obfuscated_account_id: None,
             test_purchase: false,
             started_at: Some(NOW - DAY),

@@ -75,6 +75,7 @@ pub fn observe_product(p: &ProductPurchaseV2) -> Result<Observation, GoogleError
         items,
         order_id: p.order_id.clone(),
         linked_purchase_token: None,
+        out_of_app_expired_token: None,
         obfuscated_account_id: p.obfuscated_external_account_id.clone(),
         test_purchase: p.test_purchase_context.is_some(),
         started_at: p
@@ -127,6 +128,13 @@ pub fn observe_subscription(s: &SubscriptionPurchaseV2) -> Result<Observation, G
             .find_map(|li| li.latest_successful_order_id.clone()),
         items,
         linked_purchase_token,
+        out_of_app_expired_token: s
+            .out_of_app_purchase_context
+            .as_ref()
+            .and_then(|c| c.expired_purchase_token.as_deref())
+            .map(PurchaseToken::parse)
+            .transpose()
+            .map_err(|e| GoogleError::Decode(format!("expiredPurchaseToken: {e}")))?,
         obfuscated_account_id: s
             .external_account_identifiers
             .as_ref()

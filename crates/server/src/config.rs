@@ -12,7 +12,14 @@ use playbill_core::{AccountIdRule, PackageName, ProductId};
 use serde::{Deserialize, Serialize};
 
 /// The top-level keys of [`Settings`].
-const TOP_LEVEL_KEYS: &[&str] = &["listen", "database_url", "google", "api_keys", "apps"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "google",
+    "api_keys",
+    "apps",
+    "rtdn",
+];
 
 /// Google's production endpoint for the Play Developer API.
 pub const ANDROIDPUBLISHER_URL: &str = "https://androidpublisher.googleapis.com/";
@@ -32,6 +39,27 @@ pub struct Settings {
     /// The apps this deployment serves.
     #[serde(default)]
     pub apps: Vec<AppSetting>,
+    /// Real-time developer notifications by Pub/Sub push (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtdn: Option<RtdnSettings>,
+}
+
+/// Where and how Pub/Sub pushes notifications to us.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RtdnSettings {
+    /// The push subscription, `projects/P/subscriptions/S`: a push naming another is refused.
+    pub subscription: String,
+    /// The path pushes arrive at.
+    #[serde(default = "default_push_path")]
+    pub push_path: String,
+    /// What a push's OIDC token must prove.
+    #[serde(default)]
+    pub push_auth: crate::oidc::PushAuthSettings,
+}
+
+fn default_push_path() -> String {
+    "/v1/rtdn".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -119,6 +147,7 @@ impl Settings {
             google: GoogleSettings::default(),
             api_keys: Vec::new(),
             apps: Vec::new(),
+            rtdn: None,
         }
     }
 
@@ -177,6 +206,36 @@ impl Settings {
                     "api_keys[{i}].key ({}): must be at least 12 characters",
                     k.name
                 ));
+            }
+        }
+        if let Some(r) = &self.rtdn {
+            let parts: Vec<&str> = r.subscription.split('/').collect();
+            if !(parts.len() == 4
+                && parts[0] == "projects"
+                && parts[2] == "subscriptions"
+                && !parts[1].is_empty()
+                && !parts[3].is_empty())
+            {
+                return err(
+                    "rtdn.subscription: must be projects/PROJECT/subscriptions/NAME".into(),
+                );
+            }
+            if !r.push_path.starts_with('/') || r.push_path.len() < 2 {
+                return err("rtdn.push_path: must be a path such as /v1/rtdn".into());
+            }
+            if r.push_auth.audience.is_empty() {
+                return err(
+                    "rtdn.push_auth.audience: the push subscription's OIDC audience is required"
+                        .into(),
+                );
+            }
+            if r.push_auth.service_account_email.is_empty() {
+                return err("rtdn.push_auth.service_account_email: the push subscription's service account is required".into());
+            }
+            if !(r.push_auth.jwks_url.starts_with("http://")
+                || r.push_auth.jwks_url.starts_with("https://"))
+            {
+                return err("rtdn.push_auth.jwks_url: must be an http(s) URL".into());
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -3,17 +3,22 @@
 //! - [`config`]: settings from TOML + `PLAYBILL_*` environment, validated.
 //! - [`startup`]: [`Application::build`] binds and wires everything; `run_until_stopped`.
 //! - [`routes`]: one module per resource; handlers stay thin.
+//! - [`rtdn`]: notifications — durable intake (inbox, de-duplication, quarantine) and the
+//!   re-read that applies them, linked-token chains included.
 //! - [`verification`]: the verify flow — Google → core decision → store → acknowledge.
 //! - [`error`]: [`ApiError`], the only place HTTP statuses are chosen.
 //! - [`settle`]: the acknowledge / consume calls owed to Google, performed in one place.
 //! - [`auth`]: API-key extractor.
+//! - [`oidc`]: verification of the OIDC tokens Google signs on Pub/Sub push requests.
 //! - [`clock`]: the server's time (wall clock; movable in tests to follow the sandbox).
 
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod oidc;
 pub mod routes;
+pub mod rtdn;
 pub mod settle;
 pub mod startup;
 pub mod state;

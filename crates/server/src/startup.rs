@@ -98,13 +98,21 @@ impl Application {
             );
         }
 
+        let rtdn = settings.rtdn.as_ref().map(|r| {
+            Arc::new(crate::state::Rtdn {
+                subscription: r.subscription.clone(),
+                verifier: crate::oidc::PushVerifier::new(r.push_auth.clone(), http.clone()),
+            })
+        });
+        let push_path = settings.rtdn.as_ref().map(|r| r.push_path.clone());
         let state = AppState {
             store: store.clone(),
             apps: Arc::new(apps),
             api_keys: Arc::new(settings.api_keys.clone()),
             clock,
+            rtdn,
         };
-        let router = routes::router()
+        let router = routes::router(push_path.as_deref())
             .with_state(state)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(TraceLayer::new_for_http());

@@ -20,12 +20,20 @@ pub struct App {
     pub play: PlayClient,
 }
 
+/// Notifications by Pub/Sub push, when configured.
+pub struct Rtdn {
+    /// The only subscription whose pushes are taken.
+    pub subscription: String,
+    pub verifier: crate::oidc::PushVerifier,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub apps: Arc<HashMap<String, Arc<App>>>,
     pub api_keys: Arc<Vec<ApiKeySetting>>,
     pub clock: Clock,
+    pub rtdn: Option<Arc<Rtdn>>,
 }
 
 impl AppState {

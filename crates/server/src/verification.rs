@@ -52,10 +52,14 @@ async fn refuse(state: &AppState, req: &VerifyRequest, err: ApiError) -> ApiErro
     err
 }
 
-async fn observe(app: &App, req: &VerifyRequest) -> Result<(Observation, Value), GoogleError> {
-    let package = req.package.as_str();
-    let token = req.token.as_str();
-    match req.kind {
+/// Reads the purchase from Google: the observation and Google's raw answer.
+pub(crate) async fn observe(
+    app: &App,
+    package: &str,
+    token: &str,
+    kind: ProductKind,
+) -> Result<(Observation, Value), GoogleError> {
+    match kind {
         ProductKind::OneTime => {
             let got = app.play.get_product_v2(package, token).await?;
             Ok((observe_product(&got.value)?, got.raw))
@@ -70,10 +74,48 @@ async fn observe(app: &App, req: &VerifyRequest) -> Result<(Observation, Value),
 #[tracing::instrument(skip_all, fields(package = %req.package, token = %req.token, kind = req.kind.as_str()))]
 pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<Verified, ApiError> {
     let observed_at = state.clock.now_ms();
-    let (seen, raw) = match observe(app, &req).await {
+    let (seen, raw) = match observe(app, req.package.as_str(), req.token.as_str(), req.kind).await {
         Ok(x) => x,
         Err(e) => return Err(refuse(state, &req, e.into()).await),
     };
+    commit(
+        state,
+        app,
+        req,
+        Fresh {
+            seen,
+            raw,
+            observed_at,
+        },
+        false,
+        EventKind::Verified,
+    )
+    .await
+}
+
+/// A read of the purchase from Google, begun at `observed_at`.
+pub(crate) struct Fresh {
+    pub seen: Observation,
+    pub raw: Value,
+    pub observed_at: i64,
+}
+
+/// Decides on Google's fresh answer for the request's user, commits it, then settles what
+/// we owe Google. `superseded`: a newer token replaced this one, which then grants nothing.
+/// `kind`: the event recorded with the save (a verification, or a notification).
+pub(crate) async fn commit(
+    state: &AppState,
+    app: &App,
+    req: VerifyRequest,
+    fresh: Fresh,
+    superseded: bool,
+    kind: EventKind,
+) -> Result<Verified, ApiError> {
+    let Fresh {
+        seen,
+        raw,
+        observed_at,
+    } = fresh;
 
     // Decide and commit. A conflict means another request got there first: it bound the
     // token (the next decision sees the owner and refuses), or it stored a fresher Google
@@ -89,6 +131,9 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
             Ok(d) => d,
             Err(rejection) => return Err(refuse(state, &req, rejection.into()).await),
         };
+        if superseded {
+            playbill_core::lifecycle::supersede(&mut d);
+        }
         if let Some(stored) = stored.as_ref()
             && fresher_than(state, &req, observed_at).await?
         {
@@ -103,7 +148,7 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
         let verified = event(
             state,
             &req,
-            EventKind::Verified,
+            kind,
             json!({"state": d.record.state.as_str(), "newly_bound": d.newly_bound,
                    "acknowledged": d.record.acknowledged}),
         );

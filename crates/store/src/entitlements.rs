@@ -46,7 +46,7 @@ pub(crate) async fn upsert(
 
 impl Store {
     /// The user's entitlements that give access at `now`, by the rule of reference section 7
-    /// applied to the stored purchase: active, and either not past their expiry or held by a
+    /// applied to the stored purchase: active, of a purchase no newer token replaced, and either not past their expiry or held by a
     /// subscription whose last known state is ACTIVE or IN_GRACE_PERIOD (Google's state
     /// decides while a renewal is under way; the server re-reads stale ones before listing).
     pub async fn active_entitlements(
@@ -60,6 +60,7 @@ impl Store {
                     e.quantity, e.test_purchase
              FROM entitlements e JOIN purchases p ON p.purchase_id = e.purchase_id
              WHERE e.package_name = $1 AND e.user_id = $2 AND e.state = 'active'
+               AND p.superseded_by IS NULL
                AND (e.expires_at IS NULL OR e.expires_at > $3
                     OR p.state IN ('ACTIVE', 'IN_GRACE_PERIOD'))
              ORDER BY e.name, e.product_id, e.entitlement_id",

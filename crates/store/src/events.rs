@@ -20,6 +20,14 @@ pub enum EventKind {
     ConsumeFailed,
     /// Google no longer knows the token (410); the purchase was marked expired.
     ExpiredAtGoogle,
+    /// A notification made us re-read the purchase; Google's state was stored.
+    Notified,
+    /// A newer token replaced this one: it lost access for good.
+    Superseded,
+    /// Google told us of the token, but no user is known to own it yet.
+    AwaitingOwner,
+    /// Google's answer contradicts what we hold (e.g. another user's account id).
+    NotificationRefused,
 }
 
 impl EventKind {
@@ -32,6 +40,10 @@ impl EventKind {
             EventKind::Consumed => "consumed",
             EventKind::ConsumeFailed => "consume_failed",
             EventKind::ExpiredAtGoogle => "expired_at_google",
+            EventKind::Notified => "notified",
+            EventKind::Superseded => "superseded",
+            EventKind::AwaitingOwner => "awaiting_owner",
+            EventKind::NotificationRefused => "notification_refused",
         }
     }
 }

@@ -3,7 +3,8 @@
 //! instances), through sqlx's `Any` driver. Every store test runs on both.
 //!
 //! - [`Store`]: connect, migrate, and one module per aggregate with all its SQL:
-//!   [`purchases`], [`entitlements`], [`events`].
+//!   [`purchases`], [`entitlements`], [`events`], [`notifications`] (the RTDN inbox,
+//!   quarantine, orphan tokens and replaced tokens).
 //! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
 //!   the server, not the store, decides what HTTP status each becomes.
 
@@ -11,6 +12,7 @@ mod db;
 pub mod entitlements;
 mod error;
 pub mod events;
+pub mod notifications;
 pub mod purchases;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -3,6 +3,7 @@
 mod entitlements;
 mod health;
 mod purchases;
+mod rtdn;
 pub mod views;
 
 use axum::Router;
@@ -13,11 +14,17 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route; the RTDN push endpoint at `push_path` when notifications are configured.
+pub fn router(push_path: Option<&str>) -> Router<AppState> {
+    let mut router = Router::new()
         .merge(health::router())
         .merge(purchases::router())
         .merge(entitlements::router())
+        .merge(rtdn::router());
+    if let Some(path) = push_path {
+        router = router.route(path, axum::routing::post(rtdn::push));
+    }
+    router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }

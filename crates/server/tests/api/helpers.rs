@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 
 use playbill_core::AccountIdRule;
 use playbill_sandbox::{Sandbox, SandboxConfig};
-use playbill_server::config::{ApiKeySetting, AppSetting, GoogleSettings, RetrySettings};
+use playbill_server::config::{
+    ApiKeySetting, AppSetting, GoogleSettings, RetrySettings, RtdnSettings,
+};
+use playbill_server::oidc::PushAuthSettings;
 use playbill_server::{Application, Clock, Settings};
 use playbill_store::testing::TestDb;
 use playbill_store::{Backend, Store};
@@ -19,6 +22,10 @@ pub const PKG: &str = "com.example.game";
 pub const RAW_PKG: &str = "com.example.raw";
 pub const KEY: &str = "test-api-key-0123456789";
 pub const MAX_ATTEMPTS: u32 = 3;
+/// The push subscription the server takes notifications from, and what its tokens carry.
+pub const PUSH_SUBSCRIPTION: &str = "projects/playbill-test/subscriptions/playbill-push";
+pub const PUSHER: &str = "pubsub-push@playbill-test.iam.gserviceaccount.com";
+pub const AUDIENCE: &str = "https://playbill.test/v1/rtdn";
 
 pub struct TestApp {
     pub api: String,
@@ -102,6 +109,16 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
             app_setting(PKG, AccountIdRule::Sha256),
             app_setting(RAW_PKG, AccountIdRule::Raw),
         ],
+        rtdn: Some(RtdnSettings {
+            subscription: PUSH_SUBSCRIPTION.into(),
+            push_path: "/v1/rtdn".into(),
+            push_auth: PushAuthSettings {
+                jwks_url: format!("{sandbox}/oauth2/v3/certs"),
+                audience: AUDIENCE.into(),
+                service_account_email: PUSHER.into(),
+                ..PushAuthSettings::default()
+            },
+        }),
     };
     tweak(&mut settings);
     let clock = Clock::system();
@@ -267,6 +284,50 @@ impl TestApp {
             .iter()
             .filter(|r| r["method"] == method && r["path"].as_str().unwrap().ends_with(suffix))
             .count()
+    }
+
+    /// Makes the sandbox push every notification to the server from now on, as Google's
+    /// Pub/Sub would: the configured subscription, OIDC tokens for the configured service
+    /// account and audience, quick redelivery.
+    pub async fn push_notifications(&self) {
+        let r = self
+            .http
+            .put(format!("{}/v1/{PUSH_SUBSCRIPTION}", self.sandbox))
+            .json(&json!({
+                "topic": "projects/playbill-test/topics/play-billing",
+                "pushConfig": {"pushEndpoint": format!("{}/v1/rtdn", self.api),
+                               "oidcToken": {"serviceAccountEmail": PUSHER, "audience": AUDIENCE}},
+                "retryPolicy": {"minimumBackoff": "0.05s", "maximumBackoff": "0.5s"}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
+
+    /// Waits (10 s at most) until `check` holds; panics with `what` otherwise.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(10) {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting until {what}");
+    }
+
+    /// The stored purchase's state, if any.
+    pub async fn stored_state(&self, pkg: &str, token: &str) -> Option<String> {
+        self.store
+            .find_purchase(pkg, token)
+            .await
+            .unwrap()
+            .map(|p| p.state.as_str().to_owned())
     }
 
     /// Event kinds recorded for a token, oldest first.

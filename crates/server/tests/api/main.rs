@@ -6,5 +6,6 @@ mod helpers;
 mod auth_and_input;
 mod failures;
 mod ownership;
+mod rtdn;
 mod verify_one_time;
 mod verify_subscription;

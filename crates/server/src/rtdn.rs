@@ -1,0 +1,337 @@
+//! Real-time developer notifications (reference sections 2, 3, 5): take a Pub/Sub message
+//! in durably, then re-read the purchase from Google and store what Google says now.
+//!
+//! Intake ([`take_in`]): a body that can never succeed (bad JSON, bad base64, an app we do
+//! not serve) is quarantined and answered as handled, so Pub/Sub stops retrying; anything
+//! else is stored once per `messageId` (duplicates stop there) before it is processed, and
+//! answered as handled only when processing succeeded — a transient failure (Google or the
+//! database unavailable) leaves it pending and asks Pub/Sub to deliver it again.
+//!
+//! Processing ([`process`]) never trusts the notification type: it names a token to re-read.
+//! The owner comes from the stored purchase, the predecessor (`linkedPurchaseToken`, or the
+//! expired token of an out-of-app resubscription), or a raw account id
+//! ([`playbill_core::lifecycle::owner`]); a token nobody is known to own waits as an orphan
+//! until its predecessor gets an owner. A replaced token loses access at once and for good.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use playbill_core::lifecycle::{self, Context};
+use playbill_core::verify::VerifyRequest;
+use playbill_core::{ProductKind, PurchaseToken};
+use playbill_google::rtdn::DeveloperNotification;
+use playbill_store::notifications::{InboxMessage, Intake};
+use playbill_store::{EventKind, NewEvent};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::state::{App, AppState};
+use crate::verification::{self, Fresh};
+
+/// Why a message was not processed this time.
+#[derive(Debug, thiserror::Error)]
+pub enum NotProcessed {
+    /// It can never succeed: quarantined, and answered as handled.
+    #[error("quarantined: {0}")]
+    Quarantined(String),
+    /// Try again later (Google or the database unavailable): not answered as handled.
+    #[error("transient: {0}")]
+    Transient(String),
+}
+
+/// One Pub/Sub message as it arrived (push envelope or pull).
+pub struct Incoming<'a> {
+    pub source: &'static str,
+    pub subscription: &'a str,
+    pub message_id: Option<&'a str>,
+    pub data: Option<&'a str>,
+    pub published_at: Option<&'a str>,
+    /// The whole body, kept verbatim if it must be quarantined.
+    pub body: &'a str,
+}
+
+/// Takes one message in: quarantine, de-duplicate, store, process. `Ok` means it is handled
+/// (processed now or before, or quarantined for good) and may be acknowledged.
+pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcessed> {
+    let now = state.clock.now_ms();
+    let quarantine = |reason: String| async move {
+        tracing::warn!(source = m.source, %reason, "RTDN quarantined");
+        match state.store.quarantine(m.source, &reason, m.body, now).await {
+            Ok(_) => Err(NotProcessed::Quarantined(reason)),
+            Err(e) => Err(NotProcessed::Transient(format!("cannot quarantine: {e}"))),
+        }
+    };
+    let Some(message_id) = m.message_id.filter(|id| !id.is_empty()) else {
+        return quarantine("the message has no messageId".into()).await;
+    };
+    let Some(bytes) = m.data.and_then(|d| STANDARD.decode(d).ok()) else {
+        return quarantine("message.data is missing or not base64".into()).await;
+    };
+    let n: DeveloperNotification = match serde_json::from_slice(&bytes) {
+        Ok(n) => n,
+        Err(e) => return quarantine(format!("message.data is not a notification: {e}")).await,
+    };
+    let Some(app) = state.apps.get(&n.package_name).cloned() else {
+        return quarantine(format!("app {:?} is not served here", n.package_name)).await;
+    };
+    let notification = String::from_utf8_lossy(&bytes);
+    let intake = state
+        .store
+        .take_in(&InboxMessage {
+            message_id,
+            subscription: m.subscription,
+            package: &n.package_name,
+            notification: &notification,
+            published_at: m.published_at,
+            received_at: now,
+        })
+        .await
+        .map_err(|e| NotProcessed::Transient(format!("cannot store the message: {e}")))?;
+    if intake == Intake::Done {
+        tracing::debug!(message_id, "duplicate RTDN ignored");
+        return Ok(());
+    }
+    let result = process(state, &app, &n).await;
+    let error = result.as_ref().err().map(ToString::to_string);
+    if let Err(e) = state
+        .store
+        .finish_message(message_id, error.as_deref(), state.clock.now_ms())
+        .await
+    {
+        tracing::error!(error = %e, message_id, "cannot record the outcome of an RTDN");
+        return Err(NotProcessed::Transient(e.to_string()));
+    }
+    result
+}
+
+/// Applies one notification: the token it names is re-read and stored.
+pub async fn process(
+    state: &AppState,
+    app: &App,
+    n: &DeveloperNotification,
+) -> Result<(), NotProcessed> {
+    let token = |t: &str| {
+        PurchaseToken::parse(t).map_err(|e| NotProcessed::Quarantined(format!("token: {e}")))
+    };
+    if let Some(s) = &n.subscription_notification {
+        tracing::info!(code = s.notification_type, "subscription notification");
+        return refresh(
+            state,
+            app,
+            token(&s.purchase_token)?,
+            ProductKind::Subscription,
+        )
+        .await;
+    }
+    if let Some(o) = &n.one_time_product_notification {
+        tracing::info!(code = o.notification_type, "one-time product notification");
+        return refresh(state, app, token(&o.purchase_token)?, ProductKind::OneTime).await;
+    }
+    if let Some(v) = &n.voided_purchase_notification {
+        tracing::info!(order = %v.order_id, refund_type = v.refund_type, "voided purchase");
+        let kind = if v.product_type == playbill_google::rtdn::voided::PRODUCT_TYPE_SUBSCRIPTION {
+            ProductKind::Subscription
+        } else {
+            ProductKind::OneTime
+        };
+        return refresh(state, app, token(&v.purchase_token)?, kind).await;
+    }
+    if let Some(r) = &n.pending_refund_review_notification {
+        // A question, not a refund: access changes only when a void arrives (reference 2.7).
+        tracing::warn!(order = ?r.order_id, "a user asked for a refund; answer orders:reviewrefund within 24 h");
+        return Ok(());
+    }
+    if n.test_notification.is_some() {
+        tracing::info!(package = %n.package_name, "test notification received");
+        return Ok(());
+    }
+    tracing::warn!(package = %n.package_name, "a notification of an unknown kind: nothing to re-read");
+    Ok(())
+}
+
+/// Re-reads `token` from Google and stores it for its owner; then settles the chain around
+/// it: the token it replaced loses access, and orphans that continue it inherit its owner.
+pub fn refresh<'a>(
+    state: &'a AppState,
+    app: &'a App,
+    token: PurchaseToken,
+    kind: ProductKind,
+) -> Pin<Box<dyn Future<Output = Result<(), NotProcessed>> + Send + 'a>> {
+    Box::pin(async move {
+        let package = app.package.as_str();
+        let transient = |e: &dyn std::fmt::Display| NotProcessed::Transient(e.to_string());
+        let observed_at = state.clock.now_ms();
+        let (seen, raw) = match verification::observe(app, package, token.as_str(), kind).await {
+            Ok(x) => x,
+            Err(e) => {
+                let e = ApiError::from(e);
+                if is_transient(&e) {
+                    return Err(transient(&e));
+                }
+                // Google does not know it, or no longer: nothing to store.
+                tracing::warn!(error = %e, "a notified purchase cannot be read from Google");
+                return Ok(());
+            }
+        };
+        let stored = state
+            .store
+            .find_purchase(package, token.as_str())
+            .await
+            .map_err(|e| transient(&e))?;
+        let predecessor = seen
+            .linked_purchase_token
+            .clone()
+            .or_else(|| seen.out_of_app_expired_token.clone());
+        let predecessor_owner = match &predecessor {
+            Some(p) => state
+                .store
+                .find_purchase(package, p.as_str())
+                .await
+                .map_err(|e| transient(&e))?
+                .map(|r| r.user_id),
+            None => None,
+        };
+        let successor = state
+            .store
+            .successor(package, token.as_str())
+            .await
+            .map_err(|e| transient(&e))?;
+        let ctx = Context {
+            stored: stored.as_ref(),
+            predecessor_owner: predecessor_owner.as_ref(),
+            superseded: successor.is_some(),
+        };
+        let now = state.clock.now_ms();
+        let event = |kind: EventKind, user: Option<String>, detail| NewEvent {
+            kind,
+            package: package.to_owned(),
+            token: token.as_str().to_owned(),
+            user_id: user,
+            detail,
+            at: now,
+        };
+        let Some(user_id) = lifecycle::owner(&ctx, &seen, &app.policy) else {
+            let linked = seen
+                .linked_purchase_token
+                .as_ref()
+                .map(PurchaseToken::as_str);
+            state
+                .store
+                .put_orphan(package, token.as_str(), kind.as_str(), linked, now)
+                .await
+                .map_err(|e| transient(&e))?;
+            let _ = state
+                .store
+                .append_event(&event(
+                    EventKind::AwaitingOwner,
+                    None,
+                    json!({"state": seen.state.as_str()}),
+                ))
+                .await;
+            tracing::info!("no user is known for this token yet: it waits for a verification");
+            return Ok(());
+        };
+        let product_id = match (&stored, seen.items.first()) {
+            (Some(s), _) => s.product_id.clone(),
+            (None, Some(item)) => item.product_id.clone(),
+            (None, None) => return Ok(()),
+        };
+        let req = VerifyRequest {
+            package: app.package.clone(),
+            user_id: user_id.clone(),
+            product_id,
+            token: token.clone(),
+            kind,
+        };
+        let fresh = Fresh {
+            seen: seen.clone(),
+            raw,
+            observed_at,
+        };
+        match verification::commit(state, app, req, fresh, ctx.superseded, EventKind::Notified)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_transient(&e) => return Err(transient(&e)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the notified purchase contradicts what we hold");
+                let _ = state
+                    .store
+                    .append_event(&event(
+                        EventKind::NotificationRefused,
+                        Some(user_id.to_string()),
+                        json!({"reason": e.to_string()}),
+                    ))
+                    .await;
+                return Ok(());
+            }
+        }
+        // The chain: the replaced token loses access now; a known replacement ends this one.
+        if let Some(linked) = &seen.linked_purchase_token {
+            supersede(state, package, linked.as_str(), token.as_str()).await?;
+        }
+        if let Some(successor) = &successor {
+            supersede(state, package, token.as_str(), successor).await?;
+        }
+        state
+            .store
+            .adopt_orphan(package, token.as_str())
+            .await
+            .map_err(|e| transient(&e))?;
+        for (orphan, orphan_kind) in state
+            .store
+            .orphans_of(package, token.as_str())
+            .await
+            .map_err(|e| transient(&e))?
+        {
+            let (Ok(orphan), Some(orphan_kind)) = (
+                PurchaseToken::parse(orphan),
+                ProductKind::parse(&orphan_kind),
+            ) else {
+                continue;
+            };
+            refresh(state, app, orphan, orphan_kind).await?;
+        }
+        Ok(())
+    })
+}
+
+async fn supersede(
+    state: &AppState,
+    package: &str,
+    old: &str,
+    by: &str,
+) -> Result<(), NotProcessed> {
+    let now = state.clock.now_ms();
+    let marked = state
+        .store
+        .supersede(package, old, by, now)
+        .await
+        .map_err(|e| NotProcessed::Transient(e.to_string()))?;
+    if marked {
+        let _ = state
+            .store
+            .append_event(&NewEvent {
+                kind: EventKind::Superseded,
+                package: package.to_owned(),
+                token: old.to_owned(),
+                user_id: None,
+                detail: json!({"by": playbill_core::PurchaseToken::parse(by)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()}),
+                at: now,
+            })
+            .await;
+    }
+    Ok(())
+}
+
+/// Whether trying again later may succeed.
+fn is_transient(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Unavailable { .. } | ApiError::Internal(_) | ApiError::BadGateway(_)
+    )
+}

@@ -1,0 +1,268 @@
+//! Real-time developer notifications, end to end: the sandbox's Pub/Sub pushes (with OIDC
+//! tokens) to the server, which re-reads Google and keeps entitlements current.
+
+use crate::api_test;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn act(app: &TestApp, token: &str, action: &str, body: Value) -> Value {
+    app.control(&format!("apps/{PKG}/purchases/{token}:{action}"), body)
+        .await
+}
+
+/// Buys `product` for alice and verifies it through the API (alice owns the token).
+async fn owned_subscription(app: &TestApp, product: &str) -> String {
+    let token = app.buy(PKG, json!({"product_id": product})).await;
+    let r = app
+        .verify(PKG, "alice", product, &token, "subscription")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    token
+}
+
+async fn names_are(app: &TestApp, want: &[&str]) -> bool {
+    app.entitlement_names(PKG, "alice").await == want
+}
+
+api_test!(
+    cancel_keeps_access_until_expiry_then_expiry_removes_it,
+    |app| {
+        let token = owned_subscription(&app, "premium").await;
+        app.push_notifications().await;
+        act(&app, &token, "cancel", json!({})).await;
+        app.eventually("the cancellation is stored", || async {
+            app.stored_state(PKG, &token).await.as_deref() == Some("CANCELED")
+        })
+        .await;
+        assert_eq!(
+            app.entitlement_names(PKG, "alice").await,
+            ["no_ads", "pro"],
+            "canceled is not expired: access until the expiry"
+        );
+        act(&app, &token, "expire", json!({})).await;
+        app.eventually("the expiry removes access", || names_are(&app, &[]))
+            .await;
+        assert_eq!(
+            app.stored_state(PKG, &token).await.as_deref(),
+            Some("EXPIRED")
+        );
+        assert!(
+            app.events(PKG, &token)
+                .await
+                .contains(&"notified".to_owned())
+        );
+    }
+);
+
+api_test!(
+    grace_keeps_access_hold_removes_it_recovery_restores_it,
+    |app| {
+        let token = owned_subscription(&app, "premium").await;
+        app.push_notifications().await;
+        act(&app, &token, "decline_payment", json!({})).await;
+        app.advance(json!({"duration": "P1M"})).await;
+        app.eventually("grace is stored", || async {
+            app.stored_state(PKG, &token).await.as_deref() == Some("IN_GRACE_PERIOD")
+        })
+        .await;
+        assert_eq!(app.entitlement_names(PKG, "alice").await, ["no_ads", "pro"]);
+        app.advance(json!({"duration": "P7D"})).await;
+        app.eventually("hold removes access", || async {
+            app.stored_state(PKG, &token).await.as_deref() == Some("ON_HOLD")
+        })
+        .await;
+        assert!(app.entitlement_names(PKG, "alice").await.is_empty());
+        act(&app, &token, "fix_payment", json!({})).await;
+        app.eventually("recovery restores access", || {
+            names_are(&app, &["no_ads", "pro"])
+        })
+        .await;
+    }
+);
+
+api_test!(an_upgrade_chain_moves_access_to_the_newest_token, |app| {
+    app.product(PKG, "premium_plus", "subscription").await;
+    let a = owned_subscription(&app, "premium").await;
+    app.push_notifications().await;
+    let b = act(
+        &app,
+        &a,
+        "change_plan",
+        json!({"product_id": "premium_plus"}),
+    )
+    .await["new_purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.eventually("B grants premium_plus to alice, A nothing", || {
+        names_are(&app, &["premium_plus"])
+    })
+    .await;
+    // B was acknowledged by the server (Google blocks the next change otherwise).
+    app.eventually("B is acknowledged", || async {
+        app.store
+            .find_purchase(PKG, &b)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.acknowledged)
+    })
+    .await;
+    let c =
+        act(&app, &b, "change_plan", json!({"product_id": "premium"})).await["new_purchase_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    app.eventually("C grants premium's entitlements, A and B nothing", || {
+        names_are(&app, &["no_ads", "pro"])
+    })
+    .await;
+    for old in [&a, &b] {
+        assert!(
+            app.events(PKG, old)
+                .await
+                .contains(&"superseded".to_owned()),
+            "{old} superseded"
+        );
+    }
+    // A late verification of the replaced token grants nothing again.
+    let r = app
+        .verify(PKG, "alice", "premium", &a, "subscription")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["no_ads", "pro"]);
+    assert_eq!(
+        app.store
+            .find_purchase(PKG, &c)
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id
+            .as_str(),
+        "alice"
+    );
+});
+
+api_test!(a_token_nobody_owns_waits_for_its_verification, |app| {
+    app.push_notifications().await;
+    let token = app.buy(PKG, json!({"product_id": "premium"})).await;
+    app.eventually("the token waits for an owner", || async {
+        app.events(PKG, &token)
+            .await
+            .contains(&"awaiting_owner".to_owned())
+    })
+    .await;
+    assert_eq!(app.stored_state(PKG, &token).await, None);
+    assert_eq!(
+        app.google_calls("POST", ":acknowledge").await,
+        0,
+        "nothing granted, nothing acknowledged"
+    );
+    let r = app
+        .verify(PKG, "bob", "premium", &token, "subscription")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.entitlement_names(PKG, "bob").await, ["no_ads", "pro"]);
+});
+
+api_test!(duplicate_deliveries_are_processed_once, |app| {
+    let token = owned_subscription(&app, "premium").await;
+    let r = app
+        .http
+        .put(format!("{}/sandbox/v1/delivery", app.sandbox))
+        .json(&json!({"duplicate": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    app.push_notifications().await;
+    let reads_before = app.google_calls("GET", &format!("/tokens/{token}")).await;
+    act(&app, &token, "cancel", json!({})).await;
+    app.eventually("the cancellation is stored", || async {
+        app.stored_state(PKG, &token).await.as_deref() == Some("CANCELED")
+    })
+    .await;
+    // Let the second copy arrive too.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        app.google_calls("GET", &format!("/tokens/{token}")).await - reads_before,
+        1,
+        "one Google read for one notification delivered twice"
+    );
+});
+
+api_test!(
+    pushes_without_a_valid_token_are_refused_and_change_nothing,
+    |app| {
+        for auth in [None, Some("Bearer not-a-jwt"), Some("Basic dXNlcjpwYXNz")] {
+            let mut req = app
+                .http
+                .post(format!("{}/v1/rtdn", app.api))
+                .json(&json!({"message": {"data": "e30=", "messageId": "1"},
+                          "subscription": PUSH_SUBSCRIPTION}));
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+            let body: Value = r.json().await.unwrap();
+            assert!(body["error"]["message"].is_string(), "{body}");
+        }
+        assert!(
+            app.store.quarantined(10).await.unwrap().is_empty(),
+            "nothing stored"
+        );
+    }
+);
+
+api_test!(
+    bodies_that_can_never_succeed_are_quarantined_and_acknowledged,
+    |app| {
+        app.push_notifications().await;
+        // Publish junk to the RTDN topic: the sandbox pushes it with a valid token.
+        let r = app
+            .http
+            .post(format!(
+                "{}/v1/projects/playbill-test/topics/play-billing:publish",
+                app.sandbox
+            ))
+            .json(&json!({"messages": [
+                {"data": "bm90IGpzb24="},
+                {"data": "eyJ2ZXJzaW9uIjoiMS4wIiwicGFja2FnZU5hbWUiOiJjb20ub3RoZXIuYXBwIn0="}
+            ]}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        app.eventually("both are quarantined", || async {
+            app.store.quarantined(10).await.unwrap().len() == 2
+        })
+        .await;
+        let listed = app
+            .http
+            .get(format!("{}/v1/rtdn/quarantine", app.api))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.status(), StatusCode::OK);
+        let body: Value = listed.json().await.unwrap();
+        let reasons: Vec<&str> = body["quarantine"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["reason"].as_str().unwrap())
+            .collect();
+        assert!(
+            reasons.iter().any(|r| r.contains("not a notification")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|r| r.contains("com.other.app")),
+            "{reasons:?}"
+        );
+        // Answered 2xx: Pub/Sub does not push them again.
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        assert_eq!(app.store.quarantined(10).await.unwrap().len(), 2);
+    }
+);
