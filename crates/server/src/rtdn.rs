@@ -304,27 +304,19 @@ async fn supersede(
     old: &str,
     by: &str,
 ) -> Result<(), NotProcessed> {
-    let now = state.clock.now_ms();
-    let marked = state
+    let event = NewEvent {
+        kind: EventKind::Superseded,
+        package: package.to_owned(),
+        token: old.to_owned(),
+        user_id: None,
+        detail: json!({"by": PurchaseToken::parse(by).map(|t| t.to_string()).unwrap_or_default()}),
+        at: state.clock.now_ms(),
+    };
+    state
         .store
-        .supersede(package, old, by, now)
+        .supersede(package, old, by, &event)
         .await
         .map_err(|e| NotProcessed::Transient(e.to_string()))?;
-    if marked {
-        let _ = state
-            .store
-            .append_event(&NewEvent {
-                kind: EventKind::Superseded,
-                package: package.to_owned(),
-                token: old.to_owned(),
-                user_id: None,
-                detail: json!({"by": playbill_core::PurchaseToken::parse(by)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default()}),
-                at: now,
-            })
-            .await;
-    }
     Ok(())
 }
 

@@ -79,6 +79,7 @@ impl std::fmt::Debug for NewEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub event_id: String,
+    pub token: String,
     pub kind: String,
     pub purchase_id: Option<String>,
     pub user_id: Option<String>,
@@ -125,12 +126,35 @@ impl Store {
         token: &str,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT event_id, kind, purchase_id, user_id, detail, created_at
+            "SELECT event_id, purchase_token, kind, purchase_id, user_id, detail, created_at
              FROM purchase_events WHERE package_name = $1 AND purchase_token = $2
              ORDER BY event_id",
         )
         .bind(package)
         .bind(token)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// A user's history across all their purchases (replaced tokens included), newest
+    /// first, at most `limit` events.
+    pub async fn events_for_user(
+        &self,
+        package: &str,
+        user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT event_id, purchase_token, kind, purchase_id, user_id, detail, created_at
+             FROM purchase_events
+             WHERE package_name = $1 AND (user_id = $2 OR purchase_id IN
+               (SELECT purchase_id FROM purchases WHERE package_name = $1 AND user_id = $2))
+             ORDER BY event_id DESC LIMIT $3",
+        )
+        .bind(package)
+        .bind(user_id)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(event_from_row).collect()
@@ -141,6 +165,7 @@ fn event_from_row(row: &AnyRow) -> Result<StoredEvent, StoreError> {
     let detail: String = row.try_get("detail")?;
     Ok(StoredEvent {
         event_id: row.try_get("event_id")?,
+        token: row.try_get("purchase_token")?,
         kind: row.try_get("kind")?,
         purchase_id: row.try_get("purchase_id")?,
         user_id: row.try_get("user_id")?,

@@ -5,6 +5,7 @@
 use sqlx::Row;
 
 use crate::db::new_id;
+use crate::events::{self, NewEvent};
 use crate::{Store, StoreError};
 
 /// A message to take in.
@@ -164,24 +165,25 @@ impl Store {
     }
 
     /// Marks `token` replaced by `by`: it loses access now (its entitlements turn inactive)
-    /// and never regains it. Returns whether a stored purchase was marked just now.
+    /// and never regains it; `event` is recorded with it (for the purchase and its owner).
+    /// Returns whether a stored purchase was marked just now.
     pub async fn supersede(
         &self,
         package: &str,
         token: &str,
         by: &str,
-        now: i64,
+        event: &NewEvent,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE purchases SET superseded_by = $3, updated_at = $4
              WHERE package_name = $1 AND purchase_token = $2 AND superseded_by IS NULL
-             RETURNING purchase_id",
+             RETURNING purchase_id, user_id",
         )
         .bind(package)
         .bind(token)
         .bind(by)
-        .bind(now)
+        .bind(event.at)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -193,9 +195,14 @@ impl Store {
              WHERE purchase_id = $1 AND state = 'active'",
         )
         .bind(&purchase_id)
-        .bind(now)
+        .bind(event.at)
         .execute(&mut *tx)
         .await?;
+        let owned = NewEvent {
+            user_id: Some(row.try_get("user_id")?),
+            ..event.clone()
+        };
+        events::insert(&mut *tx, &owned, Some(&purchase_id)).await?;
         tx.commit().await?;
         Ok(true)
     }

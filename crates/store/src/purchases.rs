@@ -45,6 +45,27 @@ const PURCHASE_COLUMNS: &str = "purchase_id, package_name, purchase_token, kind,
     expires_at, auto_renewing, test_purchase, started_at";
 
 impl Store {
+    /// Every purchase of a user, active or not, newest first, each with the token that
+    /// replaced it (if any).
+    pub async fn purchases_for_user(
+        &self,
+        package: &str,
+        user_id: &str,
+    ) -> Result<Vec<(PurchaseRecord, Option<String>)>, StoreError> {
+        let sql = format!(
+            "SELECT {PURCHASE_COLUMNS}, superseded_by FROM purchases
+             WHERE package_name = $1 AND user_id = $2 ORDER BY created_at DESC, purchase_id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(package)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((purchase_from_row(r)?, r.try_get("superseded_by")?)))
+            .collect()
+    }
+
     /// The stored purchase for a token, if any.
     pub async fn find_purchase(
         &self,

@@ -2,6 +2,7 @@
 
 mod entitlements;
 mod health;
+mod history;
 mod purchases;
 mod rtdn;
 pub mod views;
@@ -20,6 +21,7 @@ pub fn router(push_path: Option<&str>) -> Router<AppState> {
         .merge(health::router())
         .merge(purchases::router())
         .merge(entitlements::router())
+        .merge(history::router())
         .merge(rtdn::router());
     if let Some(path) = push_path {
         router = router.route(path, axum::routing::post(rtdn::push));

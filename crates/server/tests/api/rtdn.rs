@@ -141,6 +141,58 @@ api_test!(an_upgrade_chain_moves_access_to_the_newest_token, |app| {
             .as_str(),
         "alice"
     );
+    // The user's purchases, active or not, and their history, through the API.
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .get(format!("{}/v1/apps/{PKG}/users/alice/{path}", app.api))
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, purchases) = get("purchases".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    let by_token = |t: &str| {
+        purchases["purchases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["purchase_token"] == t)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_token(&a)["replaced_by"], b.as_str());
+    assert_eq!(by_token(&b)["replaced_by"], c.as_str());
+    assert_eq!(by_token(&c)["replaced_by"], Value::Null);
+    assert_eq!(by_token(&c)["linked_purchase_token"], b.as_str());
+    assert_eq!(by_token(&c)["state"], "ACTIVE");
+    let (_, events) = get("events?limit=50".into()).await;
+    let kinds: Vec<(&str, &str)> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["purchase_token"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (kind, token) in [
+        ("superseded", &a),
+        ("superseded", &b),
+        ("notified", &c),
+        ("verified", &a),
+    ] {
+        assert!(kinds.contains(&(kind, token.as_str())), "{kind}: {kinds:?}");
+    }
+    let (status, _) = get("events?limit=0".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 });
 
 api_test!(a_token_nobody_owns_waits_for_its_verification, |app| {
