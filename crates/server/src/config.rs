@@ -19,6 +19,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "api_keys",
     "apps",
     "rtdn",
+    "jobs",
 ];
 
 /// Google's production endpoint for the Play Developer API.
@@ -42,6 +43,24 @@ pub struct Settings {
     /// Real-time developer notifications by Pub/Sub push (off when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtdn: Option<RtdnSettings>,
+    #[serde(default)]
+    pub jobs: JobSettings,
+}
+
+/// Background jobs (each runs on one instance at a time).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// How often unacknowledged purchases are retried (well inside Google's 3 days).
+    pub ack_sweep_interval_ms: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            ack_sweep_interval_ms: 5 * 60 * 1000,
+        }
+    }
 }
 
 /// Where and how Pub/Sub pushes notifications to us.
@@ -148,6 +167,7 @@ impl Settings {
             api_keys: Vec::new(),
             apps: Vec::new(),
             rtdn: None,
+            jobs: JobSettings::default(),
         }
     }
 
@@ -207,6 +227,9 @@ impl Settings {
                     k.name
                 ));
             }
+        }
+        if !(100..=3_600_000).contains(&self.jobs.ack_sweep_interval_ms) {
+            return err("jobs.ack_sweep_interval_ms: must be between 100 ms and one hour".into());
         }
         if let Some(r) = &self.rtdn {
             let parts: Vec<&str> = r.subscription.split('/').collect();
@@ -282,6 +305,16 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn the_example_configuration_loads() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../playbill.example.toml");
+        let s = Settings::load(Some(&example), Path::new("data")).unwrap();
+        let rtdn = s.rtdn.as_ref().unwrap();
+        assert_eq!(rtdn.push_path, "/v1/rtdn");
+        assert!(!rtdn.push_auth.audience.is_empty());
+        assert_eq!(s.jobs.ack_sweep_interval_ms, 300_000);
     }
 
     #[test]

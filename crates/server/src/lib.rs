@@ -10,12 +10,16 @@
 //! - [`settle`]: the acknowledge / consume calls owed to Google, performed in one place.
 //! - [`auth`]: API-key extractor.
 //! - [`oidc`]: verification of the OIDC tokens Google signs on Pub/Sub push requests.
+//! - [`jobs`]: background jobs under a lease (the acknowledgement sweeper); [`metrics`]:
+//!   counters at `/metrics`.
 //! - [`clock`]: the server's time (wall clock; movable in tests to follow the sandbox).
 
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod jobs;
+pub mod metrics;
 pub mod oidc;
 pub mod routes;
 pub mod rtdn;

@@ -58,6 +58,7 @@ pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcess
     let now = state.clock.now_ms();
     let quarantine = |reason: String| async move {
         tracing::warn!(source = m.source, %reason, "RTDN quarantined");
+        crate::metrics::Metrics::add(&state.metrics.rtdn_quarantined);
         match state.store.quarantine(m.source, &reason, m.body, now).await {
             Ok(_) => Err(NotProcessed::Quarantined(reason)),
             Err(e) => Err(NotProcessed::Transient(format!("cannot quarantine: {e}"))),
@@ -94,6 +95,9 @@ pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcess
         return Ok(());
     }
     let result = process(state, &app, &n).await;
+    if result.is_ok() {
+        crate::metrics::Metrics::add(&state.metrics.rtdn_processed);
+    }
     let error = result.as_ref().err().map(ToString::to_string);
     if let Err(e) = state
         .store
@@ -145,6 +149,7 @@ pub async fn process(
     }
     if n.test_notification.is_some() {
         tracing::info!(package = %n.package_name, "test notification received");
+        crate::metrics::Metrics::add(&state.metrics.rtdn_test_notifications);
         return Ok(());
     }
     tracing::warn!(package = %n.package_name, "a notification of an unknown kind: nothing to re-read");

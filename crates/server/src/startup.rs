@@ -43,6 +43,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// What the background jobs run with, and how often.
+    jobs: (AppState, Duration),
     store: Store,
 }
 
@@ -111,7 +113,12 @@ impl Application {
             api_keys: Arc::new(settings.api_keys.clone()),
             clock,
             rtdn,
+            metrics: Default::default(),
         };
+        let jobs = (
+            state.clone(),
+            Duration::from_millis(settings.jobs.ack_sweep_interval_ms),
+        );
         let router = routes::router(push_path.as_deref())
             .with_state(state)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -127,6 +134,7 @@ impl Application {
             listener,
             router,
             store,
+            jobs,
         })
     }
 
@@ -141,9 +149,16 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+        let (state, interval) = self.jobs;
+        let jobs = tokio::spawn(crate::jobs::run(state, interval, async move {
+            let _ = jobs_stopped.await;
+        }));
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
+        let _ = stop_jobs.send(());
+        let _ = jobs.await;
         self.store.close().await;
         result
     }

@@ -34,6 +34,7 @@ pub struct AppState {
     pub api_keys: Arc<Vec<ApiKeySetting>>,
     pub clock: Clock,
     pub rtdn: Option<Arc<Rtdn>>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

@@ -4,7 +4,7 @@
 //!
 //! - [`Store`]: connect, migrate, and one module per aggregate with all its SQL:
 //!   [`purchases`], [`entitlements`], [`events`], [`notifications`] (the RTDN inbox,
-//!   quarantine, orphan tokens and replaced tokens).
+//!   quarantine, orphan tokens and replaced tokens), [`jobs`] (leases for background jobs).
 //! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
 //!   the server, not the store, decides what HTTP status each becomes.
 
@@ -12,6 +12,7 @@ mod db;
 pub mod entitlements;
 mod error;
 pub mod events;
+pub mod jobs;
 pub mod notifications;
 pub mod purchases;
 #[cfg(feature = "testing")]

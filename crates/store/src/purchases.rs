@@ -40,7 +40,7 @@ pub struct Settlement<'a> {
     pub now: i64,
 }
 
-const PURCHASE_COLUMNS: &str = "purchase_id, package_name, purchase_token, kind, user_id, \
+pub(crate) const PURCHASE_COLUMNS: &str = "purchase_id, package_name, purchase_token, kind, user_id, \
     product_id, state, acknowledged, consumed, quantity, order_id, linked_purchase_token, \
     expires_at, auto_renewing, test_purchase, started_at";
 
@@ -327,7 +327,7 @@ impl Store {
     }
 }
 
-fn purchase_from_row(row: &AnyRow) -> Result<PurchaseRecord, StoreError> {
+pub(crate) fn purchase_from_row(row: &AnyRow) -> Result<PurchaseRecord, StoreError> {
     let corrupt =
         |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
     let text = |col: &str| row.try_get::<String, _>(col);

@@ -1,4 +1,5 @@
-//! `GET /healthz`: the process is up and the database answers.
+//! `GET /healthz`: the process is up and the database answers. `GET /metrics`: counters in
+//! Prometheus' text format.
 
 use axum::Json;
 use axum::Router;
@@ -10,10 +11,22 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await?;
     Ok(Json(json!({"status": "ok"})))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }

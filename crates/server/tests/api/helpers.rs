@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use playbill_core::AccountIdRule;
 use playbill_sandbox::{Sandbox, SandboxConfig};
 use playbill_server::config::{
-    ApiKeySetting, AppSetting, GoogleSettings, RetrySettings, RtdnSettings,
+    ApiKeySetting, AppSetting, GoogleSettings, JobSettings, RetrySettings, RtdnSettings,
 };
 use playbill_server::oidc::PushAuthSettings;
 use playbill_server::{Application, Clock, Settings};
@@ -119,6 +119,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
                 ..PushAuthSettings::default()
             },
         }),
+        jobs: JobSettings::default(),
     };
     tweak(&mut settings);
     let clock = Clock::system();

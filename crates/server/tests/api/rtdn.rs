@@ -318,3 +318,87 @@ api_test!(
         assert_eq!(app.store.quarantined(10).await.unwrap().len(), 2);
     }
 );
+
+/// The acknowledgement sweeper retries what failed, well before Google's 3-day refund.
+async fn failed_acknowledgements_are_retried_by_the_sweeper(backend: playbill_store::Backend) {
+    let app = spawn_app_with(backend, |s| s.jobs.ack_sweep_interval_ms = 200).await;
+    // Every attempt of the verification's acknowledgement fails.
+    app.control(
+        "faults",
+        json!({"path_contains": ":acknowledge", "status": 503, "count": MAX_ATTEMPTS}),
+    )
+    .await;
+    let token = app.buy(PKG, json!({"product_id": "premium"})).await;
+    let r = app
+        .verify(PKG, "alice", "premium", &token, "subscription")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["purchase"]["acknowledged"], false, "{}", r.body);
+    app.eventually("the sweeper acknowledged it", || async {
+        app.store
+            .find_purchase(PKG, &token)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.acknowledged)
+    })
+    .await;
+    // Three days later Google has refunded nothing: the grant stands.
+    app.advance(json!({"duration": "P3D"})).await;
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["no_ads", "pro"]);
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.api))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("playbill_ack_deadline_alerts_total 0"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_acknowledgements_are_retried_by_the_sweeper_sqlite() {
+    failed_acknowledgements_are_retried_by_the_sweeper(playbill_store::Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_acknowledgements_are_retried_by_the_sweeper_postgres() {
+    failed_acknowledgements_are_retried_by_the_sweeper(playbill_store::Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_near_its_deadline_raises_an_alert() {
+    let app = spawn_app_with(playbill_store::Backend::Sqlite, |s| {
+        s.jobs.ack_sweep_interval_ms = 200
+    })
+    .await;
+    app.control(
+        "faults",
+        json!({"path_contains": ":acknowledge", "status": 503, "count": 100_000}),
+    )
+    .await;
+    let token = app.buy(PKG, json!({"product_id": "premium"})).await;
+    let r = app
+        .verify(PKG, "alice", "premium", &token, "subscription")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.advance(json!({"seconds": 2 * 86_400 + 3_600})).await;
+    app.eventually("the alert counter moves", || async {
+        let m = app
+            .http
+            .get(format!("{}/metrics", app.api))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        !m.contains("playbill_ack_deadline_alerts_total 0")
+            && m.contains("playbill_ack_deadline_alerts_total ")
+    })
+    .await;
+}
