@@ -53,12 +53,15 @@ pub struct Settings {
 pub struct JobSettings {
     /// How often unacknowledged purchases are retried (well inside Google's 3 days).
     pub ack_sweep_interval_ms: u64,
+    /// How often Google's voided purchases are synced (the safety net behind notifications).
+    pub voided_sync_interval_ms: u64,
 }
 
 impl Default for JobSettings {
     fn default() -> Self {
         Self {
             ack_sweep_interval_ms: 5 * 60 * 1000,
+            voided_sync_interval_ms: 15 * 60 * 1000,
         }
     }
 }
@@ -228,8 +231,13 @@ impl Settings {
                 ));
             }
         }
-        if !(100..=3_600_000).contains(&self.jobs.ack_sweep_interval_ms) {
-            return err("jobs.ack_sweep_interval_ms: must be between 100 ms and one hour".into());
+        for (name, ms) in [
+            ("ack_sweep_interval_ms", self.jobs.ack_sweep_interval_ms),
+            ("voided_sync_interval_ms", self.jobs.voided_sync_interval_ms),
+        ] {
+            if !(100..=86_400_000).contains(&ms) {
+                return err(format!("jobs.{name}: must be between 100 ms and one day"));
+            }
         }
         if let Some(r) = &self.rtdn {
             let parts: Vec<&str> = r.subscription.split('/').collect();
@@ -315,6 +323,7 @@ mod tests {
         assert_eq!(rtdn.push_path, "/v1/rtdn");
         assert!(!rtdn.push_auth.audience.is_empty());
         assert_eq!(s.jobs.ack_sweep_interval_ms, 300_000);
+        assert_eq!(s.jobs.voided_sync_interval_ms, 900_000);
     }
 
     #[test]

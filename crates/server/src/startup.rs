@@ -44,7 +44,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     /// What the background jobs run with, and how often.
-    jobs: (AppState, Duration),
+    jobs: (AppState, crate::jobs::Intervals),
     store: Store,
 }
 
@@ -117,7 +117,10 @@ impl Application {
         };
         let jobs = (
             state.clone(),
-            Duration::from_millis(settings.jobs.ack_sweep_interval_ms),
+            crate::jobs::Intervals {
+                ack_sweep: Duration::from_millis(settings.jobs.ack_sweep_interval_ms),
+                voided_sync: Duration::from_millis(settings.jobs.voided_sync_interval_ms),
+            },
         );
         let router = routes::router(push_path.as_deref())
             .with_state(state)
@@ -150,8 +153,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
-        let (state, interval) = self.jobs;
-        let jobs = tokio::spawn(crate::jobs::run(state, interval, async move {
+        let (state, intervals) = self.jobs;
+        let jobs = tokio::spawn(crate::jobs::run(state, intervals, async move {
             let _ = jobs_stopped.await;
         }));
         let result = axum::serve(self.listener, self.router)

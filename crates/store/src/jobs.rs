@@ -54,4 +54,31 @@ impl Store {
             .map(|r| Ok((purchase_from_row(r)?, r.try_get("created_at")?)))
             .collect()
     }
+
+    /// A sync's high-water mark, if it ever ran.
+    pub async fn sync_mark(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT value FROM sync_marks WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get("value"))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// Moves a sync's high-water mark forward (never back).
+    pub async fn set_sync_mark(&self, name: &str, value: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sync_marks (name, value, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value,
+               updated_at = excluded.updated_at
+             WHERE sync_marks.value < excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }

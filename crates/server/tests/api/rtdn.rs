@@ -402,3 +402,56 @@ async fn an_acknowledgement_near_its_deadline_raises_an_alert() {
     })
     .await;
 }
+
+/// The voided-purchases sync revokes refunds even when no notification arrives.
+async fn voided_purchases_are_synced_without_notifications(backend: playbill_store::Backend) {
+    let app = spawn_app_with(backend, |s| s.jobs.voided_sync_interval_ms = 200).await;
+    let gems = app
+        .buy(PKG, json!({"product_id": "gems", "quantity": 3}))
+        .await;
+    let r = app.verify(PKG, "alice", "gems", &gems, "one_time").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sub = owned_subscription(&app, "premium").await;
+    assert_eq!(gems_quantity(&app).await, Some(3));
+    // A partial refund of one unit, then a chargeback of the subscription.
+    app.control(
+        &format!("apps/{PKG}/purchases/{gems}:refund"),
+        json!({"quantity": 1}),
+    )
+    .await;
+    app.control(
+        &format!("apps/{PKG}/purchases/{sub}:refund"),
+        json!({"reason": 7}),
+    )
+    .await;
+    app.eventually("the partial refund leaves 2 units", || async {
+        gems_quantity(&app).await == Some(2)
+    })
+    .await;
+    app.eventually("the chargeback revokes the subscription", || async {
+        app.entitlement_names(PKG, "alice").await == ["gems"]
+    })
+    .await;
+    let mark = app.store.sync_mark(&format!("voided:{PKG}")).await.unwrap();
+    assert!(mark.is_some(), "the high-water mark is stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voided_purchases_are_synced_without_notifications_sqlite() {
+    voided_purchases_are_synced_without_notifications(playbill_store::Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voided_purchases_are_synced_without_notifications_postgres() {
+    voided_purchases_are_synced_without_notifications(playbill_store::Backend::Postgres).await
+}
+
+/// Units of `gems` alice holds, if any.
+async fn gems_quantity(app: &TestApp) -> Option<i64> {
+    app.entitlements(PKG, "alice").await["entitlements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entitlement"] == "gems")
+        .map(|e| e["quantity"].as_i64().unwrap())
+}
