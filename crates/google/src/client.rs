@@ -188,6 +188,20 @@ impl PlayClient {
         self.call(&m, &path, Some(body)).await.map(|_| ())
     }
 
+    /// `androidpublisher.orders.reviewrefund`: our answer to a user's refund request.
+    pub async fn review_refund(
+        &self,
+        package: &str,
+        order_id: &str,
+        request: &crate::wire::OrdersReviewRefundRequest,
+    ) -> Result<(), GoogleError> {
+        let m = methods::ORDERS_REVIEWREFUND;
+        let path = m.path(&[("packageName", package), ("orderId", order_id)]);
+        let body = serde_json::to_value(request)
+            .map_err(|e| GoogleError::Decode(format!("{}: {e}", m.id)))?;
+        self.call(&m, &path, Some(body)).await.map(|_| ())
+    }
+
     async fn read<T: DeserializeOwned>(
         &self,
         method: &Method,

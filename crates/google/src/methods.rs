@@ -81,6 +81,8 @@ methods! {
         "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}";
     VOIDEDPURCHASES_LIST = "androidpublisher.purchases.voidedpurchases.list", "GET",
         "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases";
+    ORDERS_REVIEWREFUND = "androidpublisher.orders.reviewrefund", "POST",
+        "androidpublisher/v3/applications/{packageName}/orders/{orderId}:reviewrefund";
 }
 
 /// The OAuth scope of the Play Developer API.

@@ -258,6 +258,7 @@ fn seed_demo(sb: &Sandbox, settings: &mut Settings) {
             ("remove_ads".into(), vec!["no_ads".into()]),
             ("coins_100".into(), vec!["coins".into()]),
         ]),
+        refund_reviews: Default::default(),
     });
 }
 

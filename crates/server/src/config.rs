@@ -153,6 +153,18 @@ pub struct AppSetting {
     /// Product id → entitlement names (a product not listed grants its own id).
     #[serde(default)]
     pub entitlements: BTreeMap<String, Vec<String>>,
+    /// How refund requests are answered (`orders:reviewrefund`): `auto` (decline when the
+    /// goods were consumed, neutral otherwise) or `manual` (an operator answers).
+    #[serde(default)]
+    pub refund_reviews: RefundReviewPolicy,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundReviewPolicy {
+    #[default]
+    Auto,
+    Manual,
 }
 
 /// A setting that is missing, malformed or unusable; the message names the field.

@@ -49,6 +49,7 @@ pub async fn run(state: AppState, intervals: Intervals, shutdown: impl Future<Ou
             next_ack = now + intervals.ack_sweep;
             if leased(&state, "ack_sweeper", &holder, intervals.ack_sweep).await {
                 sweep_acknowledgements(&state).await;
+                crate::reviews::resend(&state).await;
             }
         }
         if now >= next_voided {

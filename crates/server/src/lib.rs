@@ -5,6 +5,7 @@
 //! - [`routes`]: one module per resource; handlers stay thin.
 //! - [`rtdn`]: notifications — durable intake (inbox, de-duplication, quarantine) and the
 //!   re-read that applies them, linked-token chains included.
+//! - [`reviews`]: refund reviews — recorded, answered by policy or operator within 24 h.
 //! - [`verification`]: the verify flow — Google → core decision → store → acknowledge.
 //! - [`error`]: [`ApiError`], the only place HTTP statuses are chosen.
 //! - [`settle`]: the acknowledge / consume calls owed to Google, performed in one place.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod jobs;
 pub mod metrics;
 pub mod oidc;
+pub mod reviews;
 pub mod routes;
 pub mod rtdn;
 pub mod settle;

@@ -144,8 +144,8 @@ pub async fn process(
     }
     if let Some(r) = &n.pending_refund_review_notification {
         // A question, not a refund: access changes only when a void arrives (reference 2.7).
-        tracing::warn!(order = ?r.order_id, "a user asked for a refund; answer orders:reviewrefund within 24 h");
-        return Ok(());
+        let at = n.event_time_millis.map(|t| t.0);
+        return crate::reviews::on_notification(state, app, r, at).await;
     }
     if n.test_notification.is_some() {
         tracing::info!(package = %n.package_name, "test notification received");

@@ -96,6 +96,7 @@ impl Application {
                     package,
                     policy,
                     play,
+                    refund_reviews: a.refund_reviews,
                 }),
             );
         }
@@ -139,6 +140,12 @@ impl Application {
             store,
             jobs,
         })
+    }
+
+    /// What the handlers share (store, apps, clock): for workers run beside the server,
+    /// such as a notification puller.
+    pub fn state(&self) -> AppState {
+        self.jobs.0.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -18,6 +18,7 @@ pub struct App {
     pub package: PackageName,
     pub policy: AppPolicy,
     pub play: PlayClient,
+    pub refund_reviews: crate::config::RefundReviewPolicy,
 }
 
 /// Notifications by Pub/Sub push, when configured.

@@ -4,7 +4,7 @@
 //!
 //! - [`Store`]: connect, migrate, and one module per aggregate with all its SQL:
 //!   [`purchases`], [`entitlements`], [`events`], [`notifications`] (the RTDN inbox,
-//!   quarantine, orphan tokens and replaced tokens), [`jobs`] (leases for background jobs).
+//!   quarantine, orphan tokens and replaced tokens), [`jobs`] (leases for background jobs), [`reviews`] (refund reviews).
 //! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
 //!   the server, not the store, decides what HTTP status each becomes.
 
@@ -15,6 +15,7 @@ pub mod events;
 pub mod jobs;
 pub mod notifications;
 pub mod purchases;
+pub mod reviews;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -4,6 +4,7 @@ mod entitlements;
 mod health;
 mod history;
 mod purchases;
+mod reviews;
 mod rtdn;
 pub mod views;
 
@@ -22,6 +23,7 @@ pub fn router(push_path: Option<&str>) -> Router<AppState> {
         .merge(purchases::router())
         .merge(entitlements::router())
         .merge(history::router())
+        .merge(reviews::router())
         .merge(rtdn::router());
     if let Some(path) = push_path {
         router = router.route(path, axum::routing::post(rtdn::push));

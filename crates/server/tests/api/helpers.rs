@@ -34,6 +34,9 @@ pub struct TestApp {
     pub store: Store,
     /// The server's clock, moved together with the sandbox's by [`TestApp::advance`].
     pub clock: Clock,
+    /// The server's shared state, for workers a test runs beside it (`tests/pull.rs`).
+    #[allow(dead_code)]
+    pub state: playbill_server::state::AppState,
     _db: TestDb,
     _dir: tempfile::TempDir,
     _stop: watch::Sender<bool>,
@@ -88,6 +91,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         )]
         .into_iter()
         .collect(),
+        refund_reviews: Default::default(),
     };
     let mut settings = Settings {
         listen: addr0(),
@@ -127,6 +131,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         .await
         .expect("server builds");
     let api = format!("http://{}", app.local_addr());
+    let state = app.state();
     tokio::spawn(app.run_until_stopped(stopped(&stop)));
     let store = Store::connect(&db.url).await.unwrap();
 
@@ -136,6 +141,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         http: reqwest::Client::new(),
         store,
         clock,
+        state,
         _db: db,
         _dir: dir,
         _stop: stop,

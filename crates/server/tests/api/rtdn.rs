@@ -455,3 +455,111 @@ async fn gems_quantity(app: &TestApp) -> Option<i64> {
         .find(|e| e["entitlement"] == "gems")
         .map(|e| e["quantity"].as_i64().unwrap())
 }
+
+async fn reviews(app: &TestApp) -> Vec<Value> {
+    let r = app
+        .http
+        .get(format!("{}/v1/apps/{PKG}/refund-reviews", app.api))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Value>().await.unwrap()["refund_reviews"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+api_test!(refund_reviews_are_answered_by_policy, |app| {
+    app.push_notifications().await;
+    // Consumed goods: the policy declines; the charge stands.
+    let coins = app.buy(PKG, json!({"product_id": "coins"})).await;
+    let r = app.verify(PKG, "alice", "coins", &coins, "one_time").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    act(&app, &coins, "request_refund", json!({})).await;
+    // Goods not consumed: neutral; Google then refunds at the deadline.
+    let gems = app.buy(PKG, json!({"product_id": "gems"})).await;
+    let r = app.verify(PKG, "alice", "gems", &gems, "one_time").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    act(&app, &gems, "request_refund", json!({})).await;
+    app.eventually("both answered", || async {
+        let list = reviews(&app).await;
+        list.len() == 2 && list.iter().all(|r| r["answered_at"].is_string())
+    })
+    .await;
+    let list = reviews(&app).await;
+    let by = |t: &str| {
+        list.iter()
+            .find(|r| r["purchase_token"] == t)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by(&coins)["preference"], "DECLINE");
+    assert_eq!(by(&gems)["preference"], "NEUTRAL");
+    assert_eq!(by(&gems)["decided_by"], "policy");
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["gems"]);
+    app.advance(json!({"duration": "P1D"})).await;
+    app.eventually(
+        "Google refunded the neutral one, which revokes it",
+        || async { app.entitlement_names(PKG, "alice").await.is_empty() },
+    )
+    .await;
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refund_reviews_can_be_answered_by_an_operator() {
+    let app = spawn_app_with(playbill_store::Backend::Sqlite, |s| {
+        s.apps[0].refund_reviews = playbill_server::config::RefundReviewPolicy::Manual
+    })
+    .await;
+    app.push_notifications().await;
+    let gems = app.buy(PKG, json!({"product_id": "gems"})).await;
+    let r = app.verify(PKG, "alice", "gems", &gems, "one_time").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    act(&app, &gems, "request_refund", json!({})).await;
+    app.eventually("the review is listed, undecided", || async {
+        reviews(&app).await.len() == 1
+    })
+    .await;
+    let review = reviews(&app).await[0].clone();
+    assert_eq!(review["preference"], Value::Null);
+    let order = review["order_id"].as_str().unwrap().to_owned();
+    let answer = |order: String, body: Value| {
+        let app = &app;
+        async move {
+            app.http
+                .post(format!(
+                    "{}/v1/apps/{PKG}/refund-reviews/{order}:answer",
+                    app.api
+                ))
+                .bearer_auth(KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        answer(order.clone(), json!({"preference": "MAYBE"})).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        answer("GPA.none".into(), json!({"preference": "APPROVE"})).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        answer(order.clone(), json!({"preference": "APPROVE"})).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        answer(order.clone(), json!({"preference": "DECLINE"})).await,
+        StatusCode::CONFLICT,
+        "answered once"
+    );
+    app.eventually("the approved refund revokes the gems", || async {
+        app.entitlement_names(PKG, "alice").await.is_empty()
+    })
+    .await;
+}
