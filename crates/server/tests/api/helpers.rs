@@ -37,6 +37,8 @@ pub struct TestApp {
     /// The server's shared state, for workers a test runs beside it (`tests/pull.rs`).
     #[allow(dead_code)]
     pub state: playbill_server::state::AppState,
+    /// The settings the server started with (for a second instance on the same database).
+    pub settings: Settings,
     _db: TestDb,
     _dir: tempfile::TempDir,
     _stop: watch::Sender<bool>,
@@ -127,7 +129,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     };
     tweak(&mut settings);
     let clock = Clock::system();
-    let app = Application::build_with_clock(settings, clock.clone())
+    let app = Application::build_with_clock(settings.clone(), clock.clone())
         .await
         .expect("server builds");
     let api = format!("http://{}", app.local_addr());
@@ -142,6 +144,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
         store,
         clock,
         state,
+        settings,
         _db: db,
         _dir: dir,
         _stop: stop,
@@ -310,6 +313,39 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
+
+    /// Starts another instance of the server on the same database and sandbox (same clock),
+    /// taking pushes from its own subscription `name` (which the sandbox then pushes to);
+    /// returns its base URL.
+    pub async fn another_instance(&self, name: &str) -> String {
+        let mut settings = self.settings.clone();
+        let subscription = format!("projects/playbill-test/subscriptions/{name}");
+        if let Some(r) = &mut settings.rtdn {
+            r.subscription = subscription.clone();
+        }
+        let app = Application::build_with_clock(settings, self.clock.clone())
+            .await
+            .expect("second instance builds");
+        let api = format!("http://{}", app.local_addr());
+        let mut stop = self._stop.subscribe();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }));
+        let r = self
+            .http
+            .put(format!("{}/v1/{subscription}", self.sandbox))
+            .json(&json!({
+                "topic": "projects/playbill-test/topics/play-billing",
+                "pushConfig": {"pushEndpoint": format!("{api}/v1/rtdn"),
+                               "oidcToken": {"serviceAccountEmail": PUSHER, "audience": AUDIENCE}},
+                "retryPolicy": {"minimumBackoff": "0.05s", "maximumBackoff": "0.5s"}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        api
     }
 
     /// Waits (10 s at most) until `check` holds; panics with `what` otherwise.

@@ -563,3 +563,57 @@ async fn refund_reviews_can_be_answered_by_an_operator() {
     })
     .await;
 }
+
+/// Two instances on one PostgreSQL receive every notification at the same time: one grant
+/// and one acknowledgement per purchase, and the right final state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_database_grant_and_acknowledge_once() {
+    let app = spawn_app(playbill_store::Backend::Postgres).await;
+    app.product(PKG, "premium_plus", "subscription").await;
+    let a = owned_subscription(&app, "premium").await;
+    app.push_notifications().await;
+    let _second = app.another_instance("playbill-push-2").await;
+    let b = act(
+        &app,
+        &a,
+        "change_plan",
+        json!({"product_id": "premium_plus"}),
+    )
+    .await["new_purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gems = app
+        .buy(PKG, json!({"product_id": "gems", "quantity": 2}))
+        .await;
+    app.eventually("B grants premium_plus, A nothing", || {
+        names_are(&app, &["premium_plus"])
+    })
+    .await;
+    app.eventually("B is acknowledged", || async {
+        app.store
+            .find_purchase(PKG, &b)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.acknowledged)
+    })
+    .await;
+    // Both instances got every message; let the slower one finish too.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(
+        app.google_calls("POST", &format!("/tokens/{b}:acknowledge"))
+            .await,
+        1,
+        "one acknowledgement for B"
+    );
+    let purchases = app.store.purchases_for_user(PKG, "alice").await.unwrap();
+    assert_eq!(purchases.len(), 2, "A and B, once each");
+    let events = app.events(PKG, &b).await;
+    assert_eq!(
+        events.iter().filter(|e| *e == "acknowledged").count(),
+        1,
+        "{events:?}"
+    );
+    // The unowned one-time purchase waits once, whatever instance saw it.
+    assert_eq!(app.stored_state(PKG, &gems).await, None);
+}
