@@ -273,12 +273,33 @@ pub fn refresh<'a>(
                 return Ok(());
             }
         }
-        // The chain: the replaced token loses access now; a known replacement ends this one.
-        if let Some(linked) = &seen.linked_purchase_token {
+        settle_chain(state, app, &token, seen.linked_purchase_token.as_ref()).await
+    })
+}
+
+/// Once `token` is stored for its owner: the token it replaced (`linked`) loses access now; a
+/// known replacement of `token` ends it; orphans that continue `token` inherit its owner and
+/// are refreshed in turn (chains of any length, in any arrival order). Called after a
+/// notification and after an app's verification.
+pub fn settle_chain<'a>(
+    state: &'a AppState,
+    app: &'a App,
+    token: &'a PurchaseToken,
+    linked: Option<&'a PurchaseToken>,
+) -> Pin<Box<dyn Future<Output = Result<(), NotProcessed>> + Send + 'a>> {
+    Box::pin(async move {
+        let package = app.package.as_str();
+        let transient = |e: &dyn std::fmt::Display| NotProcessed::Transient(e.to_string());
+        if let Some(linked) = linked {
             supersede(state, package, linked.as_str(), token.as_str()).await?;
         }
-        if let Some(successor) = &successor {
-            supersede(state, package, token.as_str(), successor).await?;
+        if let Some(successor) = state
+            .store
+            .successor(package, token.as_str())
+            .await
+            .map_err(|e| transient(&e))?
+        {
+            supersede(state, package, token.as_str(), &successor).await?;
         }
         state
             .store
@@ -301,6 +322,22 @@ pub fn refresh<'a>(
         }
         Ok(())
     })
+}
+
+/// An app's verification of a token; then, the token having an owner, its chain is
+/// settled (a replaced predecessor, a known replacement, notifications that waited for it).
+pub async fn verify_and_link(
+    state: &AppState,
+    app: &App,
+    req: VerifyRequest,
+) -> Result<verification::Verified, ApiError> {
+    let token = req.token.clone();
+    let verified = verification::verify(state, app, req).await?;
+    let linked = verified.decision.record.linked_purchase_token.clone();
+    if let Err(e) = settle_chain(state, app, &token, linked.as_ref()).await {
+        tracing::warn!(error = %e, "linked tokens not settled yet; the next notification or verification does it");
+    }
+    Ok(verified)
 }
 
 async fn supersede(

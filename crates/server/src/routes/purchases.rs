@@ -54,7 +54,7 @@ async fn verify(
         })?,
     };
     let user = req.user_id.clone();
-    let verified = verification::verify(&state, &app, req).await?;
+    let verified = crate::rtdn::verify_and_link(&state, &app, req).await?;
     let entitlements = verification::current_entitlements(&state, &app, &user).await?;
     let status = match verified.outcome() {
         Outcome::Pending => StatusCode::ACCEPTED,

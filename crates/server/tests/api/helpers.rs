@@ -348,6 +348,18 @@ impl TestApp {
         api
     }
 
+    /// A server's state on a fresh SQLite database, against the same sandbox (not serving
+    /// HTTP): for tests that feed notifications straight into the intake.
+    pub async fn fresh_state(&self) -> (playbill_server::state::AppState, TestDb) {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let mut settings = self.settings.clone();
+        settings.database_url = db.url.clone();
+        let app = Application::build_with_clock(settings, self.clock.clone())
+            .await
+            .expect("fresh instance builds");
+        (app.state(), db)
+    }
+
     /// Waits (10 s at most) until `check` holds; panics with `what` otherwise.
     pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
     where

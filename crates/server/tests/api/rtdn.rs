@@ -617,3 +617,144 @@ async fn two_instances_on_one_database_grant_and_acknowledge_once() {
     // The unowned one-time purchase waits once, whatever instance saw it.
     assert_eq!(app.stored_state(PKG, &gems).await, None);
 }
+
+/// Property: whatever the order, duplication and interleaving of one scenario's
+/// notifications (and of the app's verification of the first token), the user ends with the
+/// same entitlements as with in-order delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_order_of_notifications_ends_in_the_same_entitlements() {
+    use playbill_core::verify::VerifyRequest;
+    use playbill_server::rtdn::{Incoming, take_in};
+
+    let app = spawn_app(playbill_store::Backend::Sqlite).await;
+    app.product(PKG, "premium_plus", "subscription").await;
+    // The scenario, at Google: A → B → C (the live server acknowledges B so Google lets the
+    // second change happen), then C is canceled (it keeps access until its expiry).
+    let a = owned_subscription(&app, "premium").await;
+    app.push_notifications().await;
+    let b = act(
+        &app,
+        &a,
+        "change_plan",
+        json!({"product_id": "premium_plus"}),
+    )
+    .await["new_purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.eventually("B is acknowledged", || async {
+        app.store
+            .find_purchase(PKG, &b)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.acknowledged)
+    })
+    .await;
+    let c =
+        act(&app, &b, "change_plan", json!({"product_id": "premium"})).await["new_purchase_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    act(&app, &c, "cancel", json!({})).await;
+    let published: Vec<Value> = app
+        .http
+        .get(format!("{}/sandbox/v1/notifications", app.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["notifications"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // Each delivery: Pub/Sub's message id and the base64 data.
+    use base64::Engine;
+    let messages: Vec<(String, String)> = published
+        .iter()
+        .map(|n| {
+            (
+                n["message_id"].as_str().unwrap().to_owned(),
+                base64::engine::general_purpose::STANDARD
+                    .encode(serde_json::to_vec(&n["notification"]).unwrap()),
+            )
+        })
+        .collect();
+    assert!(messages.len() >= 3, "{published:?}");
+
+    /// Runs one delivery order on a fresh database; returns alice's active entitlements.
+    async fn run(app: &TestApp, a: &str, order: &[Option<(String, String)>]) -> Vec<String> {
+        let (state, _db) = app.fresh_state().await;
+        let server_app = state.apps.get(PKG).unwrap().clone();
+        for step in order {
+            match step {
+                // The app verifies the first token (Google's answer as of now).
+                None => {
+                    let req = VerifyRequest {
+                        package: server_app.package.clone(),
+                        user_id: playbill_core::UserId::parse("alice").unwrap(),
+                        product_id: playbill_core::ProductId::parse("premium").unwrap(),
+                        token: playbill_core::PurchaseToken::parse(a).unwrap(),
+                        kind: playbill_core::ProductKind::Subscription,
+                    };
+                    let _ = playbill_server::rtdn::verify_and_link(&state, &server_app, req).await;
+                }
+                Some((id, data)) => {
+                    let body = json!({"message": {"messageId": id, "data": data}}).to_string();
+                    take_in(
+                        &state,
+                        Incoming {
+                            source: "push",
+                            subscription: PUSH_SUBSCRIPTION,
+                            message_id: Some(id),
+                            data: Some(data),
+                            published_at: None,
+                            body: &body,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                }
+            }
+        }
+        let mut names: Vec<String> = state
+            .store
+            .active_entitlements(PKG, "alice", state.clock.now_ms())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    let mut in_order: Vec<Option<(String, String)>> = vec![None];
+    in_order.extend(messages.iter().cloned().map(Some));
+    let expected = run(&app, &a, &in_order).await;
+    // A tiny deterministic generator: the same orders on every run.
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % n
+    };
+    for round in 0..12 {
+        let mut order = in_order.clone();
+        for i in (1..order.len()).rev() {
+            let j = next(i + 1);
+            order.swap(i, j);
+        }
+        // Duplicates: some deliveries come again, anywhere.
+        for _ in 0..next(4) {
+            let dup = order[next(order.len())].clone();
+            let at = next(order.len() + 1);
+            order.insert(at, dup);
+        }
+        let got = run(&app, &a, &order).await;
+        assert_eq!(got, expected, "round {round}: {order:?}");
+    }
+    // The outcome itself: only C grants (canceled, until its expiry); A and B were replaced.
+    assert_eq!(expected, ["no_ads", "pro"]);
+}
