@@ -758,3 +758,52 @@ async fn any_order_of_notifications_ends_in_the_same_entitlements() {
     // The outcome itself: only C grants (canceled, until its expiry); A and B were replaced.
     assert_eq!(expected, ["no_ads", "pro"]);
 }
+
+api_test!(
+    resubscribing_in_the_play_store_goes_to_the_expired_tokens_user,
+    |app| {
+        let a = owned_subscription(&app, "premium").await;
+        app.push_notifications().await;
+        act(&app, &a, "expire", json!({})).await;
+        app.eventually("the expiry removes access", || names_are(&app, &[]))
+            .await;
+        let b = act(&app, &a, "resubscribe", json!({})).await["new_purchase_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.eventually("the resubscription is alice's", || {
+            names_are(&app, &["no_ads", "pro"])
+        })
+        .await;
+        let stored = app.store.find_purchase(PKG, &b).await.unwrap().unwrap();
+        assert_eq!(stored.user_id.as_str(), "alice");
+        assert!(stored.acknowledged, "a new token is acknowledged");
+    }
+);
+
+api_test!(prepaid_top_ups_carry_the_user_and_add_time, |app| {
+    app.control(
+        &format!("apps/{PKG}/products"),
+        json!({"product_id": "pass", "type": "subscription", "prepaid": true}),
+    )
+    .await;
+    let a = owned_subscription(&app, "pass").await;
+    app.push_notifications().await;
+    let b = act(&app, &a, "top_up", json!({})).await["new_purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.eventually("the top-up is alice's and acknowledged", || async {
+        app.store
+            .find_purchase(PKG, &b)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.user_id.as_str() == "alice" && p.acknowledged)
+    })
+    .await;
+    let old = app.store.find_purchase(PKG, &a).await.unwrap().unwrap();
+    let new = app.store.find_purchase(PKG, &b).await.unwrap().unwrap();
+    assert!(new.expires_at > old.expires_at, "time added on top");
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["pass"]);
+    assert!(app.events(PKG, &a).await.contains(&"superseded".to_owned()));
+});
