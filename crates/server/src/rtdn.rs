@@ -41,6 +41,9 @@ pub enum NotProcessed {
     Transient(String),
 }
 
+/// The `source` of an operator's replay of a quarantined body.
+pub const REPLAY: &str = "replay";
+
 /// One Pub/Sub message as it arrived (push envelope or pull).
 pub struct Incoming<'a> {
     pub source: &'static str,
@@ -57,6 +60,10 @@ pub struct Incoming<'a> {
 pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcessed> {
     let now = state.clock.now_ms();
     let quarantine = |reason: String| async move {
+        if m.source == REPLAY {
+            // Replaying a quarantined body that still cannot succeed: it stays where it is.
+            return Err(NotProcessed::Quarantined(reason));
+        }
         tracing::warn!(source = m.source, %reason, "RTDN quarantined");
         crate::metrics::Metrics::add(&state.metrics.rtdn_quarantined);
         match state.store.quarantine(m.source, &reason, m.body, now).await {

@@ -262,4 +262,36 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// One quarantined body.
+    pub async fn quarantined_body(&self, id: &str) -> Result<Option<Quarantined>, StoreError> {
+        let row = sqlx::query(
+            "SELECT quarantine_id, source, reason, body, received_at, replayed_at
+             FROM rtdn_quarantine WHERE quarantine_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Quarantined {
+                quarantine_id: r.try_get("quarantine_id")?,
+                source: r.try_get("source")?,
+                reason: r.try_get("reason")?,
+                body: r.try_get("body")?,
+                received_at: r.try_get("received_at")?,
+                replayed_at: r.try_get("replayed_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Notes that a quarantined body was replayed successfully.
+    pub async fn mark_replayed(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE rtdn_quarantine SET replayed_at = $2 WHERE quarantine_id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

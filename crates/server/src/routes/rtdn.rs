@@ -22,7 +22,58 @@ use crate::rtdn::{Incoming, NotProcessed, take_in};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/rtdn/quarantine", get(quarantine))
+    Router::new()
+        .route("/v1/rtdn/quarantine", get(quarantine))
+        .route("/v1/rtdn/quarantine/{segment}", axum::routing::post(replay))
+}
+
+/// `POST /v1/rtdn/quarantine/{id}:replay`: takes a quarantined body in again (after the
+/// cause was fixed, e.g. the app was added to the configuration). 200 with the outcome; 422
+/// when it still cannot succeed (it stays quarantined); 503 on a transient failure.
+async fn replay(
+    _caller: AppKey,
+    State(state): State<AppState>,
+    axum::extract::Path(segment): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(id) = segment.strip_suffix(":replay") else {
+        return Err(ApiError::NotFound(
+            "expected /v1/rtdn/quarantine/{id}:replay".into(),
+        ));
+    };
+    let Some(q) = state.store.quarantined_body(id).await? else {
+        return Err(ApiError::NotFound(format!("no quarantined body {id}")));
+    };
+    let envelope: Option<PushEnvelope> = serde_json::from_str(&q.body).ok();
+    // A pulled message is kept as the message itself.
+    let message: Option<playbill_google::pubsub::PubsubMessage> = envelope
+        .map(|e| e.message)
+        .or_else(|| serde_json::from_str(&q.body).ok());
+    let subscription = state
+        .rtdn
+        .as_ref()
+        .map(|r| r.subscription.clone())
+        .unwrap_or_default();
+    let incoming = Incoming {
+        source: crate::rtdn::REPLAY,
+        subscription: &subscription,
+        message_id: message.as_ref().and_then(|m| m.message_id.as_deref()),
+        data: message.as_ref().and_then(|m| m.data.as_deref()),
+        published_at: message.as_ref().and_then(|m| m.publish_time.as_deref()),
+        body: &q.body,
+    };
+    match take_in(&state, incoming).await {
+        Ok(()) => {
+            state.store.mark_replayed(id, state.clock.now_ms()).await?;
+            Ok(Json(json!({"id": id, "replayed": true})))
+        }
+        Err(NotProcessed::Quarantined(reason)) => Err(ApiError::Unprocessable(format!(
+            "it still cannot be processed: {reason}"
+        ))),
+        Err(NotProcessed::Transient(reason)) => Err(ApiError::Unavailable {
+            message: format!("try again later: {reason}"),
+            retry_after: std::time::Duration::from_secs(10),
+        }),
+    }
 }
 
 /// The push endpoint.

@@ -316,8 +316,77 @@ api_test!(
         // Answered 2xx: Pub/Sub does not push them again.
         tokio::time::sleep(std::time::Duration::from_millis(700)).await;
         assert_eq!(app.store.quarantined(10).await.unwrap().len(), 2);
+        // A replay of what still cannot succeed is refused and leaves it in place.
+        let id = body["quarantine"][0]["id"].as_str().unwrap().to_owned();
+        for (segment, status) in [
+            (format!("{id}:replay"), StatusCode::UNPROCESSABLE_ENTITY),
+            ("nope:replay".to_owned(), StatusCode::NOT_FOUND),
+            (id.clone(), StatusCode::NOT_FOUND),
+        ] {
+            let r = app
+                .http
+                .post(format!("{}/v1/rtdn/quarantine/{segment}", app.api))
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), status, "{segment}");
+        }
+        let left = app.store.quarantined(10).await.unwrap();
+        assert_eq!(left.len(), 2);
+        assert!(left.iter().all(|q| q.replayed_at.is_none()));
     }
 );
+
+/// A body quarantined because its app was not served is replayed once the app is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quarantined_body_is_replayed_once_its_app_is_served() {
+    let app = spawn_app_with(playbill_store::Backend::Sqlite, |s| {
+        s.apps.retain(|a| a.package_name == PKG)
+    })
+    .await;
+    app.push_notifications().await;
+    let token = app
+        .buy(
+            RAW_PKG,
+            json!({"product_id": "premium", "obfuscated_account_id": "dora"}),
+        )
+        .await;
+    app.eventually("quarantined: the app is not served", || async {
+        app.store.quarantined(10).await.unwrap().len() == 1
+    })
+    .await;
+    // The operator adds the app (here: another instance configured with it) and replays.
+    let mut settings = app.settings.clone();
+    let mut raw = settings.apps[0].clone();
+    raw.package_name = RAW_PKG.into();
+    raw.account_id_rule = playbill_core::AccountIdRule::Raw;
+    settings.apps.push(raw);
+    let second = playbill_server::Application::build_with_clock(settings, app.clock.clone())
+        .await
+        .unwrap();
+    let api = format!("http://{}", second.local_addr());
+    tokio::spawn(second.run_until_stopped(std::future::pending()));
+    let id = app.store.quarantined(10).await.unwrap()[0]
+        .quarantine_id
+        .clone();
+    let r = app
+        .http
+        .post(format!("{api}/v1/rtdn/quarantine/{id}:replay"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert!(
+        app.store.quarantined(10).await.unwrap()[0]
+            .replayed_at
+            .is_some()
+    );
+    // Processed for real: the raw account id names the owner.
+    let stored = app.store.find_purchase(RAW_PKG, &token).await.unwrap();
+    assert_eq!(stored.unwrap().user_id.as_str(), "dora");
+}
 
 /// The acknowledgement sweeper retries what failed, well before Google's 3-day refund.
 async fn failed_acknowledgements_are_retried_by_the_sweeper(backend: playbill_store::Backend) {
