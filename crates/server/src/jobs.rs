@@ -131,9 +131,25 @@ async fn sync_voided_app(state: &AppState, app: &crate::state::App) -> Result<()
                 .await
                 .map_err(|e| e.to_string())?
             {
-                crate::rtdn::refresh(state, app, token, stored.kind)
+                crate::rtdn::refresh(state, app, token.clone(), stored.kind)
                     .await
                     .map_err(|e| e.to_string())?;
+                if stored.kind == playbill_core::ProductKind::Subscription {
+                    // The void is authoritative even while Google's read lags (reference 2.6).
+                    let event = playbill_store::NewEvent {
+                        kind: playbill_store::EventKind::Revoked,
+                        package: package.to_owned(),
+                        token: token.as_str().to_owned(),
+                        user_id: None,
+                        detail: serde_json::json!({"order_id": v.order_id, "source": "voided_sync"}),
+                        at: state.clock.now_ms(),
+                    };
+                    state
+                        .store
+                        .revoke(package, token.as_str(), &event)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
             }
             newest = newest.max(at.0);
         }

@@ -147,7 +147,27 @@ pub async fn process(
         } else {
             ProductKind::OneTime
         };
-        return refresh(state, app, token(&v.purchase_token)?, kind).await;
+        let voided = token(&v.purchase_token)?;
+        refresh(state, app, voided.clone(), kind).await?;
+        // A voided subscription ends now, even while Google's read still says ACTIVE for a
+        // while (reference 2.6): the void itself is authoritative. (A one-time purchase's
+        // read already shows the refund: CANCELLED, or fewer refundable units.)
+        if kind == ProductKind::Subscription {
+            let event = NewEvent {
+                kind: EventKind::Revoked,
+                package: app.package.to_string(),
+                token: voided.as_str().to_owned(),
+                user_id: None,
+                detail: json!({"order_id": v.order_id, "refund_type": v.refund_type}),
+                at: state.clock.now_ms(),
+            };
+            state
+                .store
+                .revoke(app.package.as_str(), voided.as_str(), &event)
+                .await
+                .map_err(|e| NotProcessed::Transient(e.to_string()))?;
+        }
+        return Ok(());
     }
     if let Some(r) = &n.pending_refund_review_notification {
         // A question, not a refund: access changes only when a void arrives (reference 2.7).

@@ -60,7 +60,7 @@ impl Store {
                     e.quantity, e.test_purchase
              FROM entitlements e JOIN purchases p ON p.purchase_id = e.purchase_id
              WHERE e.package_name = $1 AND e.user_id = $2 AND e.state = 'active'
-               AND p.superseded_by IS NULL
+               AND p.superseded_by IS NULL AND p.revoked_at IS NULL
                AND (e.expires_at IS NULL OR e.expires_at > $3
                     OR p.state IN ('ACTIVE', 'IN_GRACE_PERIOD'))
              ORDER BY e.name, e.product_id, e.entitlement_id",

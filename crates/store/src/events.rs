@@ -28,6 +28,8 @@ pub enum EventKind {
     AwaitingOwner,
     /// Google's answer contradicts what we hold (e.g. another user's account id).
     NotificationRefused,
+    /// A void (refund, chargeback) ended the purchase for good.
+    Revoked,
 }
 
 impl EventKind {
@@ -44,6 +46,7 @@ impl EventKind {
             EventKind::Superseded => "superseded",
             EventKind::AwaitingOwner => "awaiting_owner",
             EventKind::NotificationRefused => "notification_refused",
+            EventKind::Revoked => "revoked",
         }
     }
 }

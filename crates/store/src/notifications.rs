@@ -294,4 +294,44 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// A void ended the purchase: it loses access now and for good; `event` is recorded with
+    /// it. Returns whether it was marked just now.
+    pub async fn revoke(
+        &self,
+        package: &str,
+        token: &str,
+        event: &NewEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE purchases SET revoked_at = $3, updated_at = $3
+             WHERE package_name = $1 AND purchase_token = $2 AND revoked_at IS NULL
+             RETURNING purchase_id, user_id",
+        )
+        .bind(package)
+        .bind(token)
+        .bind(event.at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let purchase_id: String = row.try_get("purchase_id")?;
+        sqlx::query(
+            "UPDATE entitlements SET state = 'inactive', updated_at = $2
+             WHERE purchase_id = $1 AND state = 'active'",
+        )
+        .bind(&purchase_id)
+        .bind(event.at)
+        .execute(&mut *tx)
+        .await?;
+        let owned = NewEvent {
+            user_id: Some(row.try_get("user_id")?),
+            ..event.clone()
+        };
+        events::insert(&mut *tx, &owned, Some(&purchase_id)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }

@@ -183,6 +183,7 @@ impl Store {
             "SELECT {PURCHASE_COLUMNS} FROM purchases
              WHERE package_name = $1 AND user_id = $2 AND kind = 'subscription'
                AND state IN ('ACTIVE', 'IN_GRACE_PERIOD', 'CANCELED')
+               AND revoked_at IS NULL AND superseded_by IS NULL
                AND expires_at IS NOT NULL AND expires_at <= $3
              ORDER BY purchase_id"
         );

@@ -501,6 +501,7 @@ async fn voided_purchases_are_synced_without_notifications(backend: playbill_sto
         app.entitlement_names(PKG, "alice").await == ["gems"]
     })
     .await;
+    assert!(app.events(PKG, &sub).await.contains(&"revoked".to_owned()));
     let mark = app.store.sync_mark(&format!("voided:{PKG}")).await.unwrap();
     assert!(mark.is_some(), "the high-water mark is stored");
 }
@@ -875,4 +876,22 @@ api_test!(prepaid_top_ups_carry_the_user_and_add_time, |app| {
     assert!(new.expires_at > old.expires_at, "time added on top");
     assert_eq!(app.entitlement_names(PKG, "alice").await, ["pass"]);
     assert!(app.events(PKG, &a).await.contains(&"superseded".to_owned()));
+});
+
+api_test!(a_voided_subscription_is_revoked_at_once, |app| {
+    let token = owned_subscription(&app, "premium").await;
+    app.push_notifications().await;
+    app.control(
+        &format!("apps/{PKG}/purchases/{token}:refund"),
+        json!({"reason": 7}),
+    )
+    .await;
+    app.eventually("the chargeback revokes access", || names_are(&app, &[]))
+        .await;
+    app.eventually("the void is recorded", || async {
+        app.events(PKG, &token)
+            .await
+            .contains(&"revoked".to_owned())
+    })
+    .await;
 });
