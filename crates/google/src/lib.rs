@@ -10,6 +10,7 @@
 //! - [`observe`]: Google's answers reduced to `playbill_core::Observation`.
 //! - [`rtdn`]: the `DeveloperNotification` published through Pub/Sub.
 //! - [`pubsub`]: Cloud Pub/Sub v1 wire types (topics, subscriptions, pull, push envelope).
+//! - [`pubsub_client`]: `PubSubClient` — pull, acknowledge, modifyAckDeadline.
 //! - [`catalog`], [`external`]: catalog and external-transaction wire types.
 //! - [`storage`]: Cloud Storage JSON API wire types (the reports bucket).
 
@@ -21,6 +22,7 @@ pub mod external;
 pub mod methods;
 pub mod observe;
 pub mod pubsub;
+pub mod pubsub_client;
 pub mod rtdn;
 pub mod storage;
 pub mod wire;

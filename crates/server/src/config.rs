@@ -19,6 +19,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "api_keys",
     "apps",
     "rtdn",
+    "rtdn_pull",
     "jobs",
 ];
 
@@ -43,6 +44,9 @@ pub struct Settings {
     /// Real-time developer notifications by Pub/Sub push (off when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtdn: Option<RtdnSettings>,
+    /// Real-time developer notifications by Pub/Sub pull (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtdn_pull: Option<crate::pull::PullSettings>,
     #[serde(default)]
     pub jobs: JobSettings,
 }
@@ -182,6 +186,7 @@ impl Settings {
             api_keys: Vec::new(),
             apps: Vec::new(),
             rtdn: None,
+            rtdn_pull: None,
             jobs: JobSettings::default(),
         }
     }
@@ -250,6 +255,9 @@ impl Settings {
             if !(100..=86_400_000).contains(&ms) {
                 return err(format!("jobs.{name}: must be between 100 ms and one day"));
             }
+        }
+        if let Some(p) = &self.rtdn_pull {
+            p.validate("rtdn_pull")?;
         }
         if let Some(r) = &self.rtdn {
             let parts: Vec<&str> = r.subscription.split('/').collect();

@@ -11,6 +11,7 @@
 //! - [`settle`]: the acknowledge / consume calls owed to Google, performed in one place.
 //! - [`auth`]: API-key extractor.
 //! - [`oidc`]: verification of the OIDC tokens Google signs on Pub/Sub push requests.
+//! - [`pull`]: notifications by Pub/Sub pull — worker loops that ack only what was handled.
 //! - [`jobs`]: background jobs under a lease (the acknowledgement sweeper); [`metrics`]:
 //!   counters at `/metrics`.
 //! - [`clock`]: the server's time (wall clock; movable in tests to follow the sandbox).
@@ -22,6 +23,7 @@ pub mod error;
 pub mod jobs;
 pub mod metrics;
 pub mod oidc;
+pub mod pull;
 pub mod reviews;
 pub mod routes;
 pub mod rtdn;

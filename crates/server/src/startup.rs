@@ -45,6 +45,8 @@ pub struct Application {
     router: Router,
     /// What the background jobs run with, and how often.
     jobs: (AppState, crate::jobs::Intervals),
+    /// Notifications by Pub/Sub pull, when configured.
+    puller: Option<crate::pull::Puller>,
     store: Store,
 }
 
@@ -108,6 +110,10 @@ impl Application {
             })
         });
         let push_path = settings.rtdn.as_ref().map(|r| r.push_path.clone());
+        let puller = match &settings.rtdn_pull {
+            Some(p) => Some((p.clone(), p.client(http.clone())?)),
+            None => None,
+        };
         let state = AppState {
             store: store.clone(),
             apps: Arc::new(apps),
@@ -134,11 +140,14 @@ impl Application {
                     addr: settings.listen,
                     source,
                 })?;
+        let puller = puller
+            .map(|(settings, client)| crate::pull::Puller::new(jobs.0.clone(), settings, client));
         Ok(Self {
             listener,
             router,
             store,
             jobs,
+            puller,
         })
     }
 
@@ -164,9 +173,21 @@ impl Application {
         let jobs = tokio::spawn(crate::jobs::run(state, intervals, async move {
             let _ = jobs_stopped.await;
         }));
+        let (stop_pull, pull_stopped) = tokio::sync::oneshot::channel::<()>();
+        let puller = self.puller.map(|p| {
+            tokio::spawn(p.run(async move {
+                let _ = pull_stopped.await;
+            }))
+        });
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
+        // Stop pulling; what is in hand finishes (or goes back to Pub/Sub) before the store
+        // closes.
+        let _ = stop_pull.send(());
+        if let Some(p) = puller {
+            let _ = p.await;
+        }
         let _ = stop_jobs.send(());
         let _ = jobs.await;
         self.store.close().await;

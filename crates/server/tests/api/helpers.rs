@@ -125,6 +125,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
                 ..PushAuthSettings::default()
             },
         }),
+        rtdn_pull: None,
         jobs: JobSettings::default(),
     };
     tweak(&mut settings);

@@ -895,3 +895,39 @@ api_test!(a_voided_subscription_is_revoked_at_once, |app| {
     })
     .await;
 });
+
+/// With `[rtdn_pull]` configured, the server pulls notifications itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_puller_keeps_entitlements_current() {
+    let app = spawn_app_with(playbill_store::Backend::Sqlite, |s| {
+        let mut pull =
+            playbill_server::pull::PullSettings::new("projects/playbill-test/subscriptions/pulled");
+        pull.pubsub_url = s
+            .google
+            .androidpublisher_url
+            .trim_end_matches('/')
+            .to_owned();
+        s.rtdn_pull = Some(pull);
+    })
+    .await;
+    let r = app
+        .http
+        .put(format!(
+            "{}/v1/projects/playbill-test/subscriptions/pulled",
+            app.sandbox
+        ))
+        .json(&json!({"topic": "projects/playbill-test/topics/play-billing"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let token = owned_subscription(&app, "premium").await;
+    act(&app, &token, "cancel", json!({})).await;
+    app.eventually("the pulled cancellation is stored", || async {
+        app.stored_state(PKG, &token).await.as_deref() == Some("CANCELED")
+    })
+    .await;
+    act(&app, &token, "expire", json!({})).await;
+    app.eventually("the pulled expiry removes access", || names_are(&app, &[]))
+        .await;
+}
