@@ -36,6 +36,16 @@ pub enum Reconciled {
     Refused(Rejection),
 }
 
+/// Whether a token replaces the one its `linkedPurchaseToken` names: not while its payment
+/// is pending, nor when that pending change was abandoned (code 20: the older subscription
+/// is unaffected).
+pub fn replaces_predecessor(state: &crate::PurchaseState) -> bool {
+    !matches!(
+        state,
+        crate::PurchaseState::Pending | crate::PurchaseState::PendingPurchaseCanceled
+    )
+}
+
 /// Who owns the token: the stored owner, else the predecessor's, else the obfuscated account
 /// id when the app sends user ids raw.
 pub fn owner<'a>(ctx: &Context<'a>, seen: &Observation, policy: &AppPolicy) -> Option<UserId> {
@@ -368,6 +378,16 @@ mod tests {
                 assert_eq!(d.outcome, Outcome::NotEntitled, "{}", row.name);
             }
         }
+    }
+
+    #[test]
+    fn a_pending_or_abandoned_change_leaves_the_old_token_alone() {
+        assert!(!replaces_predecessor(&PurchaseState::Pending));
+        assert!(!replaces_predecessor(
+            &PurchaseState::PendingPurchaseCanceled
+        ));
+        assert!(replaces_predecessor(&PurchaseState::Active));
+        assert!(replaces_predecessor(&PurchaseState::Expired));
     }
 
     #[test]

@@ -300,7 +300,11 @@ pub fn refresh<'a>(
                 return Ok(());
             }
         }
-        settle_chain(state, app, &token, seen.linked_purchase_token.as_ref()).await
+        let linked = seen
+            .linked_purchase_token
+            .as_ref()
+            .filter(|_| lifecycle::replaces_predecessor(&seen.state));
+        settle_chain(state, app, &token, linked).await
     })
 }
 
@@ -360,7 +364,11 @@ pub async fn verify_and_link(
 ) -> Result<verification::Verified, ApiError> {
     let token = req.token.clone();
     let verified = verification::verify(state, app, req).await?;
-    let linked = verified.decision.record.linked_purchase_token.clone();
+    let record = &verified.decision.record;
+    let linked = record
+        .linked_purchase_token
+        .clone()
+        .filter(|_| lifecycle::replaces_predecessor(&record.state));
     if let Err(e) = settle_chain(state, app, &token, linked.as_ref()).await {
         tracing::warn!(error = %e, "linked tokens not settled yet; the next notification or verification does it");
     }

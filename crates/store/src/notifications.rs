@@ -142,7 +142,8 @@ impl Store {
             .collect()
     }
 
-    /// The token that replaced `token` (its `linkedPurchaseToken` names it), if one is stored.
+    /// The token that replaced `token` (its `linkedPurchaseToken` names it and its payment is
+    /// not pending or abandoned), if one is stored.
     pub async fn successor(
         &self,
         package: &str,
@@ -151,6 +152,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT purchase_token FROM purchases
              WHERE package_name = $1 AND linked_purchase_token = $2
+               AND state NOT IN ('PENDING', 'PENDING_PURCHASE_CANCELED')
              UNION
              SELECT purchase_token FROM orphan_tokens
              WHERE package_name = $1 AND linked_purchase_token = $2",

@@ -931,3 +931,54 @@ async fn the_configured_puller_keeps_entitlements_current() {
     app.eventually("the pulled expiry removes access", || names_are(&app, &[]))
         .await;
 }
+
+/// Lifecycle rows end to end (reference section 7), by push: the steps in the sandbox, then
+/// alice's entitlements and the stored state, as the server keeps them.
+async fn lifecycle_row(steps: &[&str], state: &str, names: &[&str]) {
+    let app = spawn_app(playbill_store::Backend::Sqlite).await;
+    let token = owned_subscription(&app, "premium").await;
+    app.push_notifications().await;
+    for step in steps {
+        match step.strip_prefix('+') {
+            Some(d) => app.advance(json!({"duration": d})).await,
+            None => {
+                let body = if *step == "defer" {
+                    json!({"duration": "P7D"})
+                } else {
+                    json!({})
+                };
+                act(&app, &token, step, body).await;
+            }
+        }
+    }
+    app.eventually(&format!("{steps:?} → {state}"), || async {
+        app.stored_state(PKG, &token).await.as_deref() == Some(state)
+    })
+    .await;
+    assert_eq!(
+        app.entitlement_names(PKG, "alice").await,
+        names,
+        "{steps:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_rows_by_push() {
+    let both: &[&str] = &["no_ads", "pro"];
+    let none: &[&str] = &[];
+    for (steps, state, names) in [
+        (&["+P1M"][..], "ACTIVE", both),
+        (&["pause", "+P1M"][..], "PAUSED", none),
+        (&["pause", "+P1M", "resume"][..], "ACTIVE", both),
+        (&["cancel", "restore"][..], "ACTIVE", both),
+        (&["defer"][..], "ACTIVE", both),
+        (&["revoke"][..], "EXPIRED", none),
+        (
+            &["decline_payment", "+P1M", "+P7D", "+P53D"][..],
+            "EXPIRED",
+            none,
+        ),
+    ] {
+        lifecycle_row(steps, state, names).await;
+    }
+}
