@@ -176,18 +176,37 @@ impl Store {
         by: &str,
         event: &NewEvent,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
+        self.end_access(
             "UPDATE purchases SET superseded_by = $3, updated_at = $4
              WHERE package_name = $1 AND purchase_token = $2 AND superseded_by IS NULL
              RETURNING purchase_id, user_id",
+            package,
+            token,
+            by,
+            event,
         )
-        .bind(package)
-        .bind(token)
-        .bind(by)
-        .bind(event.at)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .await
+    }
+
+    /// One way a purchase loses access for good (`mark`: an UPDATE of the purchase taking
+    /// package, token, `value` and the time, returning its id and user): its entitlements turn
+    /// inactive and `event` is recorded with it, in one transaction.
+    async fn end_access(
+        &self,
+        mark: &'static str,
+        package: &str,
+        token: &str,
+        value: &str,
+        event: &NewEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(mark)
+            .bind(package)
+            .bind(token)
+            .bind(value)
+            .bind(event.at)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(row) = row else {
             return Ok(false);
         };
@@ -305,35 +324,18 @@ impl Store {
         token: &str,
         event: &NewEvent,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "UPDATE purchases SET revoked_at = $3, updated_at = $3
+        // The mark is the time ($4); what was voided is in the event. ($3, the value every
+        // mark of `end_access` takes, is only checked here.)
+        self.end_access(
+            "UPDATE purchases SET revoked_at = $4, updated_at = $4
              WHERE package_name = $1 AND purchase_token = $2 AND revoked_at IS NULL
+               AND $3 <> ''
              RETURNING purchase_id, user_id",
+            package,
+            token,
+            "void",
+            event,
         )
-        .bind(package)
-        .bind(token)
-        .bind(event.at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(false);
-        };
-        let purchase_id: String = row.try_get("purchase_id")?;
-        sqlx::query(
-            "UPDATE entitlements SET state = 'inactive', updated_at = $2
-             WHERE purchase_id = $1 AND state = 'active'",
-        )
-        .bind(&purchase_id)
-        .bind(event.at)
-        .execute(&mut *tx)
-        .await?;
-        let owned = NewEvent {
-            user_id: Some(row.try_get("user_id")?),
-            ..event.clone()
-        };
-        events::insert(&mut *tx, &owned, Some(&purchase_id)).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await
     }
 }

@@ -301,12 +301,18 @@ impl TestApp {
     /// Pub/Sub would: the configured subscription, OIDC tokens for the configured service
     /// account and audience, quick redelivery.
     pub async fn push_notifications(&self) {
+        self.push_to(PUSH_SUBSCRIPTION, &self.api).await;
+    }
+
+    /// Creates the sandbox push subscription `subscription`, delivering to `api`'s
+    /// `/v1/rtdn` with OIDC tokens for the configured service account and audience.
+    async fn push_to(&self, subscription: &str, api: &str) {
         let r = self
             .http
-            .put(format!("{}/v1/{PUSH_SUBSCRIPTION}", self.sandbox))
+            .put(format!("{}/v1/{subscription}", self.sandbox))
             .json(&json!({
                 "topic": "projects/playbill-test/topics/play-billing",
-                "pushConfig": {"pushEndpoint": format!("{}/v1/rtdn", self.api),
+                "pushConfig": {"pushEndpoint": format!("{api}/v1/rtdn"),
                                "oidcToken": {"serviceAccountEmail": PUSHER, "audience": AUDIENCE}},
                 "retryPolicy": {"minimumBackoff": "0.05s", "maximumBackoff": "0.5s"}
             }))
@@ -333,19 +339,7 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped(async move {
             let _ = stop.wait_for(|s| *s).await;
         }));
-        let r = self
-            .http
-            .put(format!("{}/v1/{subscription}", self.sandbox))
-            .json(&json!({
-                "topic": "projects/playbill-test/topics/play-billing",
-                "pushConfig": {"pushEndpoint": format!("{api}/v1/rtdn"),
-                               "oidcToken": {"serviceAccountEmail": PUSHER, "audience": AUDIENCE}},
-                "retryPolicy": {"minimumBackoff": "0.05s", "maximumBackoff": "0.5s"}
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        self.push_to(&subscription, &api).await;
         api
     }
 
