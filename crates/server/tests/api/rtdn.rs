@@ -932,12 +932,72 @@ async fn the_configured_puller_keeps_entitlements_current() {
         .await;
 }
 
-/// Lifecycle rows end to end (reference section 7), by push: the steps in the sandbox, then
+/// How notifications reach the server in a scenario.
+#[derive(Clone, Copy, Debug)]
+enum Delivery {
+    Push,
+    /// The server's own puller, on a pull subscription of the sandbox's Pub/Sub.
+    Pull,
+}
+
+async fn app_receiving(delivery: Delivery) -> TestApp {
+    match delivery {
+        Delivery::Push => spawn_app(playbill_store::Backend::Sqlite).await,
+        Delivery::Pull => {
+            spawn_app_with(playbill_store::Backend::Sqlite, |s| {
+                let mut pull = playbill_server::pull::PullSettings::new(
+                    "projects/playbill-test/subscriptions/pulled",
+                );
+                pull.pubsub_url = s
+                    .google
+                    .androidpublisher_url
+                    .trim_end_matches('/')
+                    .to_owned();
+                s.rtdn_pull = Some(pull);
+            })
+            .await
+        }
+    }
+}
+
+async fn start_delivery(app: &TestApp, delivery: Delivery) {
+    match delivery {
+        Delivery::Push => app.push_notifications().await,
+        Delivery::Pull => {
+            let r = app
+                .http
+                .put(format!(
+                    "{}/v1/projects/playbill-test/subscriptions/pulled",
+                    app.sandbox
+                ))
+                .json(&json!({"topic": "projects/playbill-test/topics/play-billing"}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success());
+        }
+    }
+}
+
+/// Lifecycle rows end to end (reference sections 7 and 8): the steps in the sandbox, then
 /// alice's entitlements and the stored state, as the server keeps them.
-async fn lifecycle_row(steps: &[&str], state: &str, names: &[&str]) {
-    let app = spawn_app(playbill_store::Backend::Sqlite).await;
-    let token = owned_subscription(&app, "premium").await;
-    app.push_notifications().await;
+async fn lifecycle_row(
+    delivery: Delivery,
+    product: &str,
+    steps: &[&str],
+    state: &str,
+    names: &[&str],
+) {
+    let app = app_receiving(delivery).await;
+    let kind = if product == "premium" {
+        "subscription"
+    } else {
+        "one_time"
+    };
+    let token = app.buy(PKG, json!({"product_id": product})).await;
+    let r = app.verify(PKG, "alice", product, &token, kind).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    start_delivery(&app, delivery).await;
     for step in steps {
         match step.strip_prefix('+') {
             Some(d) => app.advance(json!({"duration": d})).await,
@@ -951,34 +1011,60 @@ async fn lifecycle_row(steps: &[&str], state: &str, names: &[&str]) {
             }
         }
     }
-    app.eventually(&format!("{steps:?} → {state}"), || async {
+    app.eventually(&format!("{delivery:?} {steps:?} → {state}"), || async {
         app.stored_state(PKG, &token).await.as_deref() == Some(state)
     })
     .await;
     assert_eq!(
         app.entitlement_names(PKG, "alice").await,
         names,
-        "{steps:?}"
+        "{delivery:?} {steps:?}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lifecycle_rows_by_push() {
+async fn lifecycle_rows_by_push_and_by_pull() {
     let both: &[&str] = &["no_ads", "pro"];
     let none: &[&str] = &[];
-    for (steps, state, names) in [
-        (&["+P1M"][..], "ACTIVE", both),
-        (&["pause", "+P1M"][..], "PAUSED", none),
-        (&["pause", "+P1M", "resume"][..], "ACTIVE", both),
-        (&["cancel", "restore"][..], "ACTIVE", both),
-        (&["defer"][..], "ACTIVE", both),
-        (&["revoke"][..], "EXPIRED", none),
+    let rows: &[(&str, &[&str], &str, &[&str])] = &[
+        ("premium", &["+P1M"], "ACTIVE", both),
+        ("premium", &["cancel"], "CANCELED", both),
+        ("premium", &["cancel", "+P1M"], "EXPIRED", none),
         (
-            &["decline_payment", "+P1M", "+P7D", "+P53D"][..],
+            "premium",
+            &["decline_payment", "+P1M"],
+            "IN_GRACE_PERIOD",
+            both,
+        ),
+        (
+            "premium",
+            &["decline_payment", "+P1M", "+P7D"],
+            "ON_HOLD",
+            none,
+        ),
+        (
+            "premium",
+            &["decline_payment", "+P1M", "+P7D", "fix_payment"],
+            "ACTIVE",
+            both,
+        ),
+        (
+            "premium",
+            &["decline_payment", "+P1M", "+P7D", "+P53D"],
             "EXPIRED",
             none,
         ),
-    ] {
-        lifecycle_row(steps, state, names).await;
+        ("premium", &["pause", "+P1M"], "PAUSED", none),
+        ("premium", &["pause", "+P1M", "resume"], "ACTIVE", both),
+        ("premium", &["cancel", "restore"], "ACTIVE", both),
+        ("premium", &["defer"], "ACTIVE", both),
+        ("premium", &["revoke"], "EXPIRED", none),
+        ("premium", &["expire"], "EXPIRED", none),
+        ("gems", &["refund"], "CANCELLED", none),
+    ];
+    for delivery in [Delivery::Push, Delivery::Pull] {
+        for (product, steps, state, names) in rows {
+            lifecycle_row(delivery, product, steps, state, names).await;
+        }
     }
 }
