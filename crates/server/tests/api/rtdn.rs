@@ -55,32 +55,6 @@ api_test!(
     }
 );
 
-api_test!(
-    grace_keeps_access_hold_removes_it_recovery_restores_it,
-    |app| {
-        let token = owned_subscription(&app, "premium").await;
-        app.push_notifications().await;
-        act(&app, &token, "decline_payment", json!({})).await;
-        app.advance(json!({"duration": "P1M"})).await;
-        app.eventually("grace is stored", || async {
-            app.stored_state(PKG, &token).await.as_deref() == Some("IN_GRACE_PERIOD")
-        })
-        .await;
-        assert_eq!(app.entitlement_names(PKG, "alice").await, ["no_ads", "pro"]);
-        app.advance(json!({"duration": "P7D"})).await;
-        app.eventually("hold removes access", || async {
-            app.stored_state(PKG, &token).await.as_deref() == Some("ON_HOLD")
-        })
-        .await;
-        assert!(app.entitlement_names(PKG, "alice").await.is_empty());
-        act(&app, &token, "fix_payment", json!({})).await;
-        app.eventually("recovery restores access", || {
-            names_are(&app, &["no_ads", "pro"])
-        })
-        .await;
-    }
-);
-
 api_test!(an_upgrade_chain_moves_access_to_the_newest_token, |app| {
     app.product(PKG, "premium_plus", "subscription").await;
     let a = owned_subscription(&app, "premium").await;
@@ -895,42 +869,6 @@ api_test!(a_voided_subscription_is_revoked_at_once, |app| {
     })
     .await;
 });
-
-/// With `[rtdn_pull]` configured, the server pulls notifications itself.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_configured_puller_keeps_entitlements_current() {
-    let app = spawn_app_with(playbill_store::Backend::Sqlite, |s| {
-        let mut pull =
-            playbill_server::pull::PullSettings::new("projects/playbill-test/subscriptions/pulled");
-        pull.pubsub_url = s
-            .google
-            .androidpublisher_url
-            .trim_end_matches('/')
-            .to_owned();
-        s.rtdn_pull = Some(pull);
-    })
-    .await;
-    let r = app
-        .http
-        .put(format!(
-            "{}/v1/projects/playbill-test/subscriptions/pulled",
-            app.sandbox
-        ))
-        .json(&json!({"topic": "projects/playbill-test/topics/play-billing"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    let token = owned_subscription(&app, "premium").await;
-    act(&app, &token, "cancel", json!({})).await;
-    app.eventually("the pulled cancellation is stored", || async {
-        app.stored_state(PKG, &token).await.as_deref() == Some("CANCELED")
-    })
-    .await;
-    act(&app, &token, "expire", json!({})).await;
-    app.eventually("the pulled expiry removes access", || names_are(&app, &[]))
-        .await;
-}
 
 /// How notifications reach the server in a scenario.
 #[derive(Clone, Copy, Debug)]
