@@ -1,10 +1,13 @@
 //! `playbill`: the one binary. Subcommands:
 //! - `serve`: the HTTP API (optionally with the built-in sandbox as its Google);
 //! - `sandbox`: the local Google on its own;
-//! - `migrate`: apply database migrations and exit.
+//! - `migrate`: apply database migrations and exit;
+//! - `bench`: measure notification throughput, entitlement reads and Play reads.
 //!
 //! The first lines on stdout name each chosen address (`playbill listening on http://ADDR`,
 //! `sandbox listening on http://ADDR`) so scripts can read them; logs go to stderr.
+
+mod bench;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -80,11 +83,14 @@ enum Command {
         #[arg(long, default_value = "playbill-data")]
         data_dir: PathBuf,
     },
+    /// Measure, in-process against the sandbox: notifications by push, entitlement reads
+    /// and Play API reads per notification, on SQLite and PostgreSQL; prints a report.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(matches!(cli.command, Command::Bench(_)));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -104,10 +110,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// Logs go to stderr; `quiet` (the benchmark) logs warnings only unless `RUST_LOG` says.
+fn init_logging(quiet: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let default = if quiet {
+        "warn"
+    } else {
+        "info,sqlx=warn,tower_http=info"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -163,6 +174,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             say("migrations applied");
             Ok(())
         }
+        Command::Bench(args) => bench::run(args).await,
     }
 }
 
