@@ -68,7 +68,8 @@ struct SubState {
     config: Subscription,
     queue: VecDeque<Queued>,
     outstanding: HashMap<String, Outstanding>,
-    push_in_flight: bool,
+    /// Push deliveries under way.
+    push_in_flight: usize,
 }
 
 impl SubState {
@@ -159,49 +160,53 @@ impl PubSub {
     }
 
     /// The next push attempt of each push subscription that has none in flight.
-    pub fn take_push_jobs(&mut self, now: i64, out_of_order: bool) -> Vec<crate::push::Job> {
+    pub fn take_push_jobs(
+        &mut self,
+        now: i64,
+        out_of_order: bool,
+        max_outstanding: usize,
+    ) -> Vec<crate::push::Job> {
         let mut jobs = Vec::new();
         for (name, s) in &mut self.subscriptions {
             let Some(endpoint) = s.push_endpoint().map(str::to_owned) else {
                 continue;
             };
-            if s.push_in_flight {
-                continue;
-            }
-            let eligible = |q: &Queued| {
-                q.not_before <= now && (!out_of_order || q.queued_at + REORDER_HOLD_MS <= now)
-            };
-            let index = if out_of_order {
-                s.queue.iter().rposition(eligible)
-            } else {
-                s.queue.iter().position(eligible)
-            };
-            let Some(q) = index.and_then(|i| s.queue.remove(i)) else {
-                continue;
-            };
-            let oidc = s
-                .config
-                .push_config
-                .as_ref()
-                .and_then(|p| p.oidc_token.as_ref())
-                .map(|o| {
-                    let audience = if o.audience.is_empty() {
-                        endpoint.clone()
-                    } else {
-                        o.audience.clone()
-                    };
-                    (o.service_account_email.clone(), audience)
+            while s.push_in_flight < max_outstanding {
+                let eligible = |q: &Queued| {
+                    q.not_before <= now && (!out_of_order || q.queued_at + REORDER_HOLD_MS <= now)
+                };
+                let index = if out_of_order {
+                    s.queue.iter().rposition(eligible)
+                } else {
+                    s.queue.iter().position(eligible)
+                };
+                let Some(q) = index.and_then(|i| s.queue.remove(i)) else {
+                    break;
+                };
+                let oidc = s
+                    .config
+                    .push_config
+                    .as_ref()
+                    .and_then(|p| p.oidc_token.as_ref())
+                    .map(|o| {
+                        let audience = if o.audience.is_empty() {
+                            endpoint.clone()
+                        } else {
+                            o.audience.clone()
+                        };
+                        (o.service_account_email.clone(), audience)
+                    });
+                s.push_in_flight += 1;
+                jobs.push(crate::push::Job {
+                    subscription: name.clone(),
+                    endpoint: endpoint.clone(),
+                    oidc,
+                    message: q.message,
+                    attempt: q.attempt,
+                    duplicate: q.duplicate,
+                    timeout: Duration::from_millis(s.ack_deadline_ms() as u64),
                 });
-            s.push_in_flight = true;
-            jobs.push(crate::push::Job {
-                subscription: name.clone(),
-                endpoint,
-                oidc,
-                message: q.message,
-                attempt: q.attempt,
-                duplicate: q.duplicate,
-                timeout: Duration::from_millis(s.ack_deadline_ms() as u64),
-            });
+            }
         }
         jobs
     }
@@ -212,7 +217,7 @@ impl PubSub {
         let Some(s) = self.subscriptions.get_mut(&job.subscription) else {
             return;
         };
-        s.push_in_flight = false;
+        s.push_in_flight = s.push_in_flight.saturating_sub(1);
         if ok {
             if duplicate && !job.duplicate {
                 let mut copy = Queued::new(job.message, job.attempt, now - REORDER_HOLD_MS);
@@ -445,7 +450,7 @@ pub async fn create_subscription(
             config: config.clone(),
             queue: VecDeque::new(),
             outstanding: HashMap::new(),
-            push_in_flight: false,
+            push_in_flight: 0,
         },
     );
     Ok(Json(config))

@@ -93,6 +93,14 @@ pub struct DeliverySettings {
     /// `iss` of push tokens.
     #[serde(default = "google_issuer")]
     pub issuer: String,
+    /// Deliveries a push subscription may have under way at once. 1 (the default) keeps
+    /// publish order; Pub/Sub itself pushes many at once, in no promised order.
+    #[serde(default = "one")]
+    pub max_outstanding: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 fn google_issuer() -> String {
@@ -105,6 +113,7 @@ impl Default for DeliverySettings {
             duplicate: false,
             out_of_order: false,
             issuer: google_issuer(),
+            max_outstanding: 1,
         }
     }
 }
@@ -120,6 +129,12 @@ pub async fn put_delivery(
     b: Result<Json<DeliverySettings>, JsonRejection>,
 ) -> Result<Json<DeliverySettings>, GoogleApiError> {
     let d = crate::error::json_body(b)?;
+    if !(1..=1000).contains(&d.max_outstanding) {
+        return Err(GoogleApiError::invalid(
+            "invalid",
+            "max_outstanding must be between 1 and 1000",
+        ));
+    }
     shared.lock().delivery = d.clone();
     Ok(Json(d))
 }
@@ -138,13 +153,17 @@ pub struct Job {
 /// Runs push delivery until the process ends.
 pub async fn run(shared: Shared) {
     let http = reqwest::Client::builder().build().unwrap_or_default();
+    let mut busy = false;
     loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Look again at once while there is work, every few milliseconds otherwise.
+        tokio::time::sleep(Duration::from_millis(if busy { 1 } else { 5 })).await;
         let jobs = {
             let mut world = shared.lock();
             let out_of_order = world.delivery.out_of_order;
-            world.pubsub.take_push_jobs(wall_ms(), out_of_order)
+            let max = world.delivery.max_outstanding;
+            world.pubsub.take_push_jobs(wall_ms(), out_of_order, max)
         };
+        busy = !jobs.is_empty();
         for job in jobs {
             let shared = shared.clone();
             let http = http.clone();
