@@ -932,7 +932,7 @@ fn orders_reviewrefund(c: &Ctx) -> Fut<'_> {
     Box::pin(async move {
         let (token, order) = c.buy("gems").await;
         let asked = c.action(&token, "request_refund", json!({})).await;
-        let pending = asked["new_purchase_token"].as_str().unwrap().to_owned();
+        let pending = asked["pending_refund_token"].as_str().unwrap().to_owned();
         Call::new().param("orderId", order).body(json!({
             "pendingRefundToken": pending,
             "refundPreference": "NEUTRAL",

@@ -128,18 +128,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Quarantined {
-                    quarantine_id: r.try_get("quarantine_id")?,
-                    source: r.try_get("source")?,
-                    reason: r.try_get("reason")?,
-                    body: r.try_get("body")?,
-                    received_at: r.try_get("received_at")?,
-                    replayed_at: r.try_get("replayed_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(quarantined_from_row).collect()
     }
 
     /// The token that replaced `token` (its `linkedPurchaseToken` names it and its payment is
@@ -293,17 +282,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(Quarantined {
-                quarantine_id: r.try_get("quarantine_id")?,
-                source: r.try_get("source")?,
-                reason: r.try_get("reason")?,
-                body: r.try_get("body")?,
-                received_at: r.try_get("received_at")?,
-                replayed_at: r.try_get("replayed_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(quarantined_from_row).transpose()
     }
 
     /// Notes that a quarantined body was replayed successfully.
@@ -338,4 +317,15 @@ impl Store {
         )
         .await
     }
+}
+
+fn quarantined_from_row(r: &sqlx::any::AnyRow) -> Result<Quarantined, StoreError> {
+    Ok(Quarantined {
+        quarantine_id: r.try_get("quarantine_id")?,
+        source: r.try_get("source")?,
+        reason: r.try_get("reason")?,
+        body: r.try_get("body")?,
+        received_at: r.try_get("received_at")?,
+        replayed_at: r.try_get("replayed_at")?,
+    })
 }

@@ -74,14 +74,8 @@ api_test!(an_upgrade_chain_moves_access_to_the_newest_token, |app| {
     })
     .await;
     // B was acknowledged by the server (Google blocks the next change otherwise).
-    app.eventually("B is acknowledged", || async {
-        app.store
-            .find_purchase(PKG, &b)
-            .await
-            .unwrap()
-            .is_some_and(|p| p.acknowledged)
-    })
-    .await;
+    app.eventually("B is acknowledged", || acknowledged(&app, &b))
+        .await;
     let c =
         act(&app, &b, "change_plan", json!({"product_id": "premium"})).await["new_purchase_token"]
             .as_str()
@@ -377,14 +371,8 @@ async fn failed_acknowledgements_are_retried_by_the_sweeper(backend: playbill_st
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["purchase"]["acknowledged"], false, "{}", r.body);
-    app.eventually("the sweeper acknowledged it", || async {
-        app.store
-            .find_purchase(PKG, &token)
-            .await
-            .unwrap()
-            .is_some_and(|p| p.acknowledged)
-    })
-    .await;
+    app.eventually("the sweeper acknowledged it", || acknowledged(&app, &token))
+        .await;
     // Three days later Google has refunded nothing: the grant stands.
     app.advance(json!({"duration": "P3D"})).await;
     assert_eq!(app.entitlement_names(PKG, "alice").await, ["no_ads", "pro"]);
@@ -634,14 +622,8 @@ async fn two_instances_on_one_database_grant_and_acknowledge_once() {
         names_are(&app, &["premium_plus"])
     })
     .await;
-    app.eventually("B is acknowledged", || async {
-        app.store
-            .find_purchase(PKG, &b)
-            .await
-            .unwrap()
-            .is_some_and(|p| p.acknowledged)
-    })
-    .await;
+    app.eventually("B is acknowledged", || acknowledged(&app, &b))
+        .await;
     // Both instances got every message; let the slower one finish too.
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     assert_eq!(
@@ -686,14 +668,8 @@ async fn any_order_of_notifications_ends_in_the_same_entitlements() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.eventually("B is acknowledged", || async {
-        app.store
-            .find_purchase(PKG, &b)
-            .await
-            .unwrap()
-            .is_some_and(|p| p.acknowledged)
-    })
-    .await;
+    app.eventually("B is acknowledged", || acknowledged(&app, &b))
+        .await;
     let c =
         act(&app, &b, "change_plan", json!({"product_id": "premium"})).await["new_purchase_token"]
             .as_str()
@@ -1005,4 +981,13 @@ async fn lifecycle_rows_by_push_and_by_pull() {
             lifecycle_row(delivery, product, steps, state, names).await;
         }
     }
+}
+
+/// Whether the server stored the token as acknowledged at Google.
+async fn acknowledged(app: &TestApp, token: &str) -> bool {
+    app.store
+        .find_purchase(PKG, token)
+        .await
+        .unwrap()
+        .is_some_and(|p| p.acknowledged)
 }
