@@ -304,12 +304,12 @@ pub fn refresh<'a>(
             .linked_purchase_token
             .as_ref()
             .filter(|_| lifecycle::replaces_predecessor(&seen.state));
-        settle_chain(state, app, &token, linked).await
+        settle_chain(state, app, &token, linked, successor.as_deref()).await
     })
 }
 
-/// Once `token` is stored for its owner: the token it replaced (`linked`) loses access now; a
-/// known replacement of `token` ends it; orphans that continue `token` inherit its owner and
+/// Once `token` is stored for its owner: the token it replaced (`linked`) loses access now; its
+/// known replacement (`successor`, as the caller read it from the store) ends it; orphans that continue `token` inherit its owner and
 /// are refreshed in turn (chains of any length, in any arrival order). Called after a
 /// notification and after an app's verification.
 pub fn settle_chain<'a>(
@@ -317,6 +317,7 @@ pub fn settle_chain<'a>(
     app: &'a App,
     token: &'a PurchaseToken,
     linked: Option<&'a PurchaseToken>,
+    successor: Option<&'a str>,
 ) -> Pin<Box<dyn Future<Output = Result<(), NotProcessed>> + Send + 'a>> {
     Box::pin(async move {
         let package = app.package.as_str();
@@ -324,13 +325,8 @@ pub fn settle_chain<'a>(
         if let Some(linked) = linked {
             supersede(state, package, linked.as_str(), token.as_str()).await?;
         }
-        if let Some(successor) = state
-            .store
-            .successor(package, token.as_str())
-            .await
-            .map_err(|e| transient(&e))?
-        {
-            supersede(state, package, token.as_str(), &successor).await?;
+        if let Some(successor) = successor {
+            supersede(state, package, token.as_str(), successor).await?;
         }
         state
             .store
@@ -369,7 +365,15 @@ pub async fn verify_and_link(
         .linked_purchase_token
         .clone()
         .filter(|_| lifecycle::replaces_predecessor(&record.state));
-    if let Err(e) = settle_chain(state, app, &token, linked.as_ref()).await {
+    let settled = async {
+        let successor = state
+            .store
+            .successor(app.package.as_str(), token.as_str())
+            .await
+            .map_err(|e| NotProcessed::Transient(e.to_string()))?;
+        settle_chain(state, app, &token, linked.as_ref(), successor.as_deref()).await
+    };
+    if let Err(e) = settled.await {
         tracing::warn!(error = %e, "linked tokens not settled yet; the next notification or verification does it");
     }
     Ok(verified)
