@@ -31,7 +31,18 @@ pub struct OidcSigner {
     kid: String,
     key: EncodingKey,
     pub jwks: JwkSet,
+    /// Tokens signed lately, by (issuer, email, audience), with their `iat`: Pub/Sub reuses a
+    /// push token for a while rather than signing one per message, so a receiver must take a
+    /// token it has seen before (and an RSA signature per message would cost more than the
+    /// delivery itself).
+    recent: std::sync::Mutex<std::collections::HashMap<TokenFor, (i64, String)>>,
 }
+
+/// Whom a push token is for: (issuer, email, audience).
+type TokenFor = (String, String, String);
+
+/// How long a signed push token is reused (it is valid for an hour).
+const TOKEN_REUSE_SECS: i64 = 300;
 
 impl OidcSigner {
     pub fn generate() -> Result<Self, String> {
@@ -46,11 +57,28 @@ impl OidcSigner {
             kid: issued.kid,
             key,
             jwks: JwkSet { keys: vec![jwk] },
+            recent: Default::default(),
         })
     }
 
+    /// A push token for `audience`, signed as `email`: a recent one, or a new one.
     pub fn token(&self, issuer: &str, email: &str, audience: &str) -> String {
-        let iat = wall_ms() / 1000;
+        let now = wall_ms() / 1000;
+        let key = (issuer.to_owned(), email.to_owned(), audience.to_owned());
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((iat, token)) = recent.get(&key)
+            && now.saturating_sub(*iat) < TOKEN_REUSE_SECS
+        {
+            return token.clone();
+        }
+        let token = self.sign(issuer, email, audience, now);
+        if !token.is_empty() {
+            recent.insert(key, (now, token.clone()));
+        }
+        token
+    }
+
+    fn sign(&self, issuer: &str, email: &str, audience: &str, iat: i64) -> String {
         let claims = json!({
             "aud": audience,
             "azp": "112233445566778899000",
@@ -195,10 +223,12 @@ async fn deliver(shared: &Shared, http: &reqwest::Client, job: &Job) -> bool {
     }
     let mut req = http.post(&job.endpoint).timeout(job.timeout).json(&body);
     if let Some((email, audience)) = &job.oidc {
-        let token = {
+        let (oidc, issuer) = {
             let world = shared.lock();
-            world.oidc.token(&world.delivery.issuer, email, audience)
+            (world.oidc.clone(), world.delivery.issuer.clone())
         };
+        // Signed outside the world's lock: it is the slowest step of a delivery.
+        let token = oidc.token(&issuer, email, audience);
         req = req.bearer_auth(token);
     }
     match req.send().await {

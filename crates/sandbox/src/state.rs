@@ -244,7 +244,7 @@ pub struct World {
     pub forward_target: Option<crate::forward::ForwardTarget>,
     pub forward_tx: Option<crate::forward::Sender>,
     /// Signs push requests' OIDC tokens.
-    pub oidc: crate::push::OidcSigner,
+    pub oidc: std::sync::Arc<crate::push::OidcSigner>,
     pub delivery: crate::push::DeliverySettings,
     /// Voided purchases (refunds, chargebacks, revocations), oldest first.
     pub voided: Vec<VoidedRecord>,
@@ -360,7 +360,7 @@ impl World {
             rtdn_topic,
             forward_target: None,
             forward_tx: None,
-            oidc,
+            oidc: std::sync::Arc::new(oidc),
             delivery: Default::default(),
             voided: Vec::new(),
             last_new_token: None,
