@@ -68,3 +68,204 @@ pub struct Entitlement {
     /// Granted by a license tester's purchase: no real money changed hands.
     pub test_purchase: bool,
 }
+
+/// Whether `e`, held through purchase `p` (neither replaced nor revoked), gives access at
+/// `now` (reference section 7): it is active, and either not past its expiry or its
+/// subscription's last known state is ACTIVE or IN_GRACE_PERIOD — while a renewal is under
+/// way Google's state decides, and [`needs_refresh`] has the server re-read it first.
+pub fn grants_at(e: &Entitlement, p: &crate::PurchaseRecord, now: i64) -> bool {
+    e.state == EntitlementState::Active
+        && (e.expires_at.is_none_or(|t| t > now)
+            || matches!(
+                p.state,
+                crate::PurchaseState::Active | crate::PurchaseState::InGracePeriod
+            ))
+}
+
+/// Whether purchase `p` should be re-read from Google before its entitlements are listed at
+/// `now`: a subscription that still grants by its stored state but whose expiry has passed
+/// (a renewal, a restore or a lapse we have not heard of).
+pub fn needs_refresh(p: &crate::PurchaseRecord, now: i64) -> bool {
+    p.kind == crate::ProductKind::Subscription
+        && matches!(
+            p.state,
+            crate::PurchaseState::Active
+                | crate::PurchaseState::InGracePeriod
+                | crate::PurchaseState::Canceled
+        )
+        && p.expires_at.is_some_and(|t| t <= now)
+}
+
+/// The purchases among `held` (a user's entitlements with their purchases) to re-read from
+/// Google before listing at `now`, once each.
+pub fn to_refresh(
+    held: &[(Entitlement, crate::PurchaseRecord)],
+    now: i64,
+) -> Vec<&crate::PurchaseRecord> {
+    let mut out: Vec<&crate::PurchaseRecord> = Vec::new();
+    for (_, p) in held {
+        if needs_refresh(p, now) && !out.iter().any(|o| o.token == p.token) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PackageName, ProductKind, PurchaseRecord, PurchaseState, PurchaseToken, UserId};
+
+    const NOW: i64 = 1_000_000;
+
+    fn purchase(
+        kind: ProductKind,
+        state: PurchaseState,
+        expires_at: Option<i64>,
+    ) -> PurchaseRecord {
+        PurchaseRecord {
+            package: PackageName::parse("com.example.app").unwrap(),
+            token: PurchaseToken::parse("tok-1").unwrap(),
+            kind,
+            user_id: UserId::parse("alice").unwrap(),
+            product_id: ProductId::parse("pro").unwrap(),
+            state,
+            acknowledged: true,
+            consumed: false,
+            quantity: 1,
+            order_id: None,
+            linked_purchase_token: None,
+            expires_at,
+            auto_renewing: true,
+            test_purchase: false,
+            started_at: None,
+        }
+    }
+
+    fn right(state: EntitlementState, expires_at: Option<i64>) -> Entitlement {
+        Entitlement {
+            name: "premium".into(),
+            product_id: ProductId::parse("pro").unwrap(),
+            source: Source::GooglePlay,
+            state,
+            expires_at,
+            auto_renewing: true,
+            quantity: 1,
+            test_purchase: false,
+        }
+    }
+
+    #[test]
+    fn access_and_refresh_rules_as_a_table() {
+        use EntitlementState::{Active, Consumed, Inactive};
+        use ProductKind::{OneTime, Subscription};
+        let (past, future) = (Some(NOW - 1), Some(NOW + 1));
+        // (kind, purchase state, expiry, entitlement state) → (grants, needs refresh)
+        let rows = [
+            (
+                Subscription,
+                PurchaseState::Active,
+                future,
+                Active,
+                true,
+                false,
+            ),
+            (
+                Subscription,
+                PurchaseState::Active,
+                past,
+                Active,
+                true,
+                true,
+            ),
+            (
+                Subscription,
+                PurchaseState::Active,
+                Some(NOW),
+                Active,
+                true,
+                true,
+            ),
+            (
+                Subscription,
+                PurchaseState::InGracePeriod,
+                past,
+                Active,
+                true,
+                true,
+            ),
+            (
+                Subscription,
+                PurchaseState::Canceled,
+                future,
+                Active,
+                true,
+                false,
+            ),
+            (
+                Subscription,
+                PurchaseState::Canceled,
+                past,
+                Active,
+                false,
+                true,
+            ),
+            (
+                Subscription,
+                PurchaseState::OnHold,
+                past,
+                Inactive,
+                false,
+                false,
+            ),
+            (
+                Subscription,
+                PurchaseState::Paused,
+                future,
+                Inactive,
+                false,
+                false,
+            ),
+            (
+                Subscription,
+                PurchaseState::Expired,
+                past,
+                Inactive,
+                false,
+                false,
+            ),
+            (
+                Subscription,
+                PurchaseState::Expired,
+                past,
+                Active,
+                false,
+                false,
+            ),
+            (OneTime, PurchaseState::Purchased, None, Active, true, false),
+            (
+                OneTime,
+                PurchaseState::Purchased,
+                None,
+                Consumed,
+                false,
+                false,
+            ),
+            (
+                OneTime,
+                PurchaseState::Cancelled,
+                None,
+                Inactive,
+                false,
+                false,
+            ),
+        ];
+        for (kind, state, expires, e_state, grants, refresh) in rows {
+            let p = purchase(kind, state.clone(), expires);
+            let e = right(e_state, expires);
+            let row = format!("{kind:?} {state:?} {expires:?} {e_state:?}");
+            assert_eq!(grants_at(&e, &p, NOW), grants, "grants: {row}");
+            assert_eq!(needs_refresh(&p, NOW), refresh, "refresh: {row}");
+        }
+    }
+}

@@ -207,9 +207,9 @@ pub fn refresh<'a>(
                 return Ok(());
             }
         };
-        let stored = state
+        let (stored, successor) = state
             .store
-            .find_purchase(package, token.as_str())
+            .purchase_and_successor(package, token.as_str())
             .await
             .map_err(|e| transient(&e))?;
         let predecessor = seen
@@ -225,11 +225,6 @@ pub fn refresh<'a>(
                 .map(|r| r.user_id),
             None => None,
         };
-        let successor = state
-            .store
-            .successor(package, token.as_str())
-            .await
-            .map_err(|e| transient(&e))?;
         let ctx = Context {
             stored: stored.as_ref(),
             predecessor_owner: predecessor_owner.as_ref(),
@@ -254,6 +249,19 @@ pub fn refresh<'a>(
                 .put_orphan(package, token.as_str(), kind.as_str(), linked, now)
                 .await
                 .map_err(|e| transient(&e))?;
+            // The predecessor may have been stored for its owner since it was read above, and
+            // have looked for its orphans before this one was put: look once more, now that
+            // the orphan is visible, so one of the two always finds the other.
+            if let Some(p) = &predecessor
+                && state
+                    .store
+                    .find_purchase(package, p.as_str())
+                    .await
+                    .map_err(|e| transient(&e))?
+                    .is_some()
+            {
+                return refresh(state, app, token, kind).await;
+            }
             let _ = state
                 .store
                 .append_event(&event(
@@ -281,6 +289,7 @@ pub fn refresh<'a>(
             seen: seen.clone(),
             raw,
             observed_at,
+            stored: Some(stored.clone()),
         };
         match verification::commit(state, app, req, fresh, ctx.superseded, EventKind::Notified)
             .await
@@ -328,11 +337,6 @@ pub fn settle_chain<'a>(
         if let Some(successor) = successor {
             supersede(state, package, token.as_str(), successor).await?;
         }
-        state
-            .store
-            .adopt_orphan(package, token.as_str())
-            .await
-            .map_err(|e| transient(&e))?;
         for (orphan, orphan_kind) in state
             .store
             .orphans_of(package, token.as_str())

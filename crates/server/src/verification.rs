@@ -6,7 +6,7 @@
 //! later verification (and the sweeper of a later issue) retries it well inside 3 days.
 
 use playbill_core::verify::{self, Action, Decision, Outcome, VerifyRequest};
-use playbill_core::{Entitlement, Observation, ProductKind, UserId};
+use playbill_core::{Entitlement, Observation, ProductKind, PurchaseRecord, UserId};
 use playbill_google::GoogleError;
 use playbill_google::observe::{observe_product, observe_subscription};
 use playbill_store::purchases::{SavePurchase, Settlement};
@@ -86,6 +86,7 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
             seen,
             raw,
             observed_at,
+            stored: None,
         },
         false,
         EventKind::Verified,
@@ -98,6 +99,9 @@ pub(crate) struct Fresh {
     pub seen: Observation,
     pub raw: Value,
     pub observed_at: i64,
+    /// The stored row as the caller read it after Google's answer (`Some(None)`: none is
+    /// stored), which spares the first attempt a read; `None`: not read yet.
+    pub stored: Option<Option<PurchaseRecord>>,
 }
 
 /// Decides on Google's fresh answer for the request's user, commits it, then settles what
@@ -115,17 +119,23 @@ pub(crate) async fn commit(
         seen,
         raw,
         observed_at,
+        stored: mut known,
     } = fresh;
 
     // Decide and commit. A conflict means another request got there first: it bound the
     // token (the next decision sees the owner and refuses), or it stored a fresher Google
     // read, which then stands and this request answers from it.
     let mut decision = None;
-    for _ in 0..3 {
-        let stored = state
-            .store
-            .find_purchase(req.package.as_str(), req.token.as_str())
-            .await?;
+    for attempt in 0..3 {
+        let stored = match known.take() {
+            Some(stored) => stored,
+            None => {
+                state
+                    .store
+                    .find_purchase(req.package.as_str(), req.token.as_str())
+                    .await?
+            }
+        };
         let now = state.clock.now_ms();
         let mut d = match verify::decide(stored.as_ref(), &req, &seen, &app.policy, now) {
             Ok(d) => d,
@@ -134,7 +144,10 @@ pub(crate) async fn commit(
         if superseded {
             playbill_core::lifecycle::supersede(&mut d);
         }
-        if let Some(stored) = stored.as_ref()
+        // (The first attempt saves without looking: the save itself refuses to overwrite a
+        // fresher read, and the next attempt then finds it here.)
+        if attempt > 0
+            && let Some(stored) = stored.as_ref()
             && fresher_than(state, &req, observed_at).await?
         {
             d.actions.retain(|a| match a {
@@ -298,11 +311,26 @@ pub async fn current_entitlements(
     user: &UserId,
 ) -> Result<Vec<Entitlement>, ApiError> {
     let package = app.package.as_str();
-    for stale in state
+    let listed = |held: Vec<(Entitlement, PurchaseRecord)>, now| {
+        held.into_iter()
+            .filter(|(e, p)| playbill_core::grants_at(e, p, now))
+            .map(|(e, _)| e)
+            .collect()
+    };
+    // One read in the common case; a second only after re-reading stale subscriptions.
+    let held = state
         .store
-        .stale_subscriptions(package, user.as_str(), state.clock.now_ms())
-        .await?
-    {
+        .held_entitlements(package, user.as_str())
+        .await?;
+    let now = state.clock.now_ms();
+    let stale: Vec<PurchaseRecord> = playbill_core::to_refresh(&held, now)
+        .into_iter()
+        .cloned()
+        .collect();
+    if stale.is_empty() {
+        return Ok(listed(held, now));
+    }
+    for stale in stale {
         let req = VerifyRequest {
             package: stale.package.clone(),
             user_id: stale.user_id.clone(),
@@ -320,8 +348,9 @@ pub async fn current_entitlements(
                 "could not refresh a lapsed subscription; its last known state stands"),
         }
     }
-    Ok(state
+    let held = state
         .store
-        .active_entitlements(package, user.as_str(), state.clock.now_ms())
-        .await?)
+        .held_entitlements(package, user.as_str())
+        .await?;
+    Ok(listed(held, state.clock.now_ms()))
 }

@@ -20,7 +20,10 @@ pub enum Backend {
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
+    /// Reads.
     pub(crate) pool: AnyPool,
+    /// Writes and transactions (on SQLite one connection; on PostgreSQL the same pool).
+    pub(crate) writer: AnyPool,
     backend: Backend,
 }
 
@@ -59,22 +62,23 @@ impl Store {
         let options: AnyConnectOptions = url
             .parse()
             .map_err(|e| StoreError::Config(format!("bad database url: {e}")))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+        let memory = url.contains(":memory:");
+        let pool = pool_options(backend, if memory { 1 } else { 8 })
+            .connect_with(options.clone())
             .await?;
-        Ok(Self { pool, backend })
+        // SQLite takes one writer at a time: writes queue here, in order, for one connection,
+        // instead of several connections sleeping in SQLite's busy handler. PostgreSQL
+        // writes share the one pool.
+        let writer = if backend == Backend::Sqlite && !memory {
+            pool_options(backend, 1).connect_with(options).await?
+        } else {
+            pool.clone()
+        };
+        Ok(Self {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -84,7 +88,7 @@ impl Store {
     /// Applies pending migrations (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(|e| StoreError::Config(format!("migration failed: {e}")))
     }
@@ -103,14 +107,37 @@ impl Store {
         )
         .bind(package)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
+}
+
+/// The pool settings of both pools: SQLite connections get WAL journaling and a busy timeout
+/// (another process may hold the write lock).
+fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(if backend == Backend::Sqlite {
+            connections
+        } else {
+            10
+        })
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// Creates the folder of a `sqlite://PATH` database file, so a fresh data directory works.

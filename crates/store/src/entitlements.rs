@@ -1,10 +1,11 @@
 //! Entitlements: written with their purchase, read per user.
 
-use playbill_core::{Entitlement, EntitlementState, ProductId, PurchaseRecord, Source};
+use playbill_core::{Entitlement, EntitlementState, ProductId, PurchaseRecord, Source, grants_at};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::{flag, new_id};
+use crate::purchases::{purchase_from_row, qualified_purchase_columns};
 use crate::{Store, StoreError};
 
 pub(crate) async fn upsert(
@@ -45,39 +46,56 @@ pub(crate) async fn upsert(
 }
 
 impl Store {
-    /// The user's entitlements that give access at `now`, by the rule of reference section 7
-    /// applied to the stored purchase: active, of a purchase no newer token replaced, and either not past their expiry or held by a
-    /// subscription whose last known state is ACTIVE or IN_GRACE_PERIOD (Google's state
-    /// decides while a renewal is under way; the server re-reads stale ones before listing).
+    /// The user's entitlements that may give access, each with its purchase: active, of a
+    /// purchase no newer token replaced and no void revoked, in name order. Whether one gives
+    /// access at a moment is [`playbill_core::grants_at`]; whether its purchase should be
+    /// re-read first is [`playbill_core::needs_refresh`]. One read.
+    pub async fn held_entitlements(
+        &self,
+        package: &str,
+        user_id: &str,
+    ) -> Result<Vec<(Entitlement, PurchaseRecord)>, StoreError> {
+        let sql = format!(
+            "SELECT e.name, e.product_id AS e_product_id, e.source, e.state AS e_state,
+                    e.expires_at AS e_expires_at, e.auto_renewing AS e_auto_renewing,
+                    e.quantity AS e_quantity, e.test_purchase AS e_test_purchase, {}
+             FROM entitlements e JOIN purchases p ON p.purchase_id = e.purchase_id
+             WHERE e.package_name = $1 AND e.user_id = $2 AND e.state = 'active'
+               AND p.superseded_by IS NULL AND p.revoked_at IS NULL
+             ORDER BY e.name, e.product_id, e.entitlement_id",
+            qualified_purchase_columns("p")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(package)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((entitlement_from_row(r)?, purchase_from_row(r)?)))
+            .collect()
+    }
+
+    /// The user's entitlements that give access at `now`.
     pub async fn active_entitlements(
         &self,
         package: &str,
         user_id: &str,
         now: i64,
     ) -> Result<Vec<Entitlement>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.name, e.product_id, e.source, e.state, e.expires_at, e.auto_renewing,
-                    e.quantity, e.test_purchase
-             FROM entitlements e JOIN purchases p ON p.purchase_id = e.purchase_id
-             WHERE e.package_name = $1 AND e.user_id = $2 AND e.state = 'active'
-               AND p.superseded_by IS NULL AND p.revoked_at IS NULL
-               AND (e.expires_at IS NULL OR e.expires_at > $3
-                    OR p.state IN ('ACTIVE', 'IN_GRACE_PERIOD'))
-             ORDER BY e.name, e.product_id, e.entitlement_id",
-        )
-        .bind(package)
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(entitlement_from_row).collect()
+        Ok(self
+            .held_entitlements(package, user_id)
+            .await?
+            .into_iter()
+            .filter(|(e, p)| grants_at(e, p, now))
+            .map(|(e, _)| e)
+            .collect())
     }
 }
 
 fn entitlement_from_row(row: &AnyRow) -> Result<Entitlement, StoreError> {
     let source: String = row.try_get("source")?;
-    let state: String = row.try_get("state")?;
-    let product: String = row.try_get("product_id")?;
+    let state: String = row.try_get("e_state")?;
+    let product: String = row.try_get("e_product_id")?;
     Ok(Entitlement {
         name: row.try_get("name")?,
         product_id: ProductId::parse(product)
@@ -86,9 +104,9 @@ fn entitlement_from_row(row: &AnyRow) -> Result<Entitlement, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("entitlement source {source:?}")))?,
         state: EntitlementState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("entitlement state {state:?}")))?,
-        expires_at: row.try_get("expires_at")?,
-        auto_renewing: row.try_get::<i64, _>("auto_renewing")? != 0,
-        quantity: row.try_get("quantity")?,
-        test_purchase: row.try_get::<i64, _>("test_purchase")? != 0,
+        expires_at: row.try_get("e_expires_at")?,
+        auto_renewing: row.try_get::<i64, _>("e_auto_renewing")? != 0,
+        quantity: row.try_get("e_quantity")?,
+        test_purchase: row.try_get::<i64, _>("e_test_purchase")? != 0,
     })
 }

@@ -119,7 +119,7 @@ where
 impl Store {
     /// Appends one event that belongs to no stored purchase (e.g. a refused verification).
     pub async fn append_event(&self, event: &NewEvent) -> Result<(), StoreError> {
-        insert(&self.pool, event, None).await
+        insert(&self.writer, event, None).await
     }
 
     /// A token's history, oldest first.

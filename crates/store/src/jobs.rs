@@ -27,7 +27,7 @@ impl Store {
         .bind(holder)
         .bind(now + ttl_ms)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(won == 1)
@@ -77,7 +77,7 @@ impl Store {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -57,7 +57,7 @@ impl Store {
         .bind(m.notification)
         .bind(m.published_at)
         .bind(m.received_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         if inserted == 1 {
@@ -91,7 +91,7 @@ impl Store {
         .bind(message_id)
         .bind(error)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -114,7 +114,7 @@ impl Store {
         .bind(reason)
         .bind(body)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(id)
     }
@@ -129,30 +129,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(quarantined_from_row).collect()
-    }
-
-    /// The token that replaced `token` (its `linkedPurchaseToken` names it and its payment is
-    /// not pending or abandoned), if one is stored.
-    pub async fn successor(
-        &self,
-        package: &str,
-        token: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
-            "SELECT purchase_token FROM purchases
-             WHERE package_name = $1 AND linked_purchase_token = $2
-               AND state NOT IN ('PENDING', 'PENDING_PURCHASE_CANCELED')
-             UNION
-             SELECT purchase_token FROM orphan_tokens
-             WHERE package_name = $1 AND linked_purchase_token = $2",
-        )
-        .bind(package)
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| r.try_get("purchase_token"))
-            .transpose()
-            .map_err(Into::into)
     }
 
     /// Marks `token` replaced by `by`: it loses access now (its entitlements turn inactive)
@@ -188,7 +164,7 @@ impl Store {
         value: &str,
         event: &NewEvent,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(mark)
             .bind(package)
             .bind(token)
@@ -238,7 +214,7 @@ impl Store {
         .bind(kind)
         .bind(linked)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -263,16 +239,6 @@ impl Store {
             .collect()
     }
 
-    /// Forgets an orphan (it was stored for its owner).
-    pub async fn adopt_orphan(&self, package: &str, token: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM orphan_tokens WHERE package_name = $1 AND purchase_token = $2")
-            .bind(package)
-            .bind(token)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// One quarantined body.
     pub async fn quarantined_body(&self, id: &str) -> Result<Option<Quarantined>, StoreError> {
         let row = sqlx::query(
@@ -290,7 +256,7 @@ impl Store {
         sqlx::query("UPDATE rtdn_quarantine SET replayed_at = $2 WHERE quarantine_id = $1")
             .bind(id)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -44,7 +44,66 @@ pub(crate) const PURCHASE_COLUMNS: &str = "purchase_id, package_name, purchase_t
     product_id, state, acknowledged, consumed, quantity, order_id, linked_purchase_token, \
     expires_at, auto_renewing, test_purchase, started_at";
 
+/// [`PURCHASE_COLUMNS`] of the table aliased `alias`, for a join.
+pub(crate) fn qualified_purchase_columns(alias: &str) -> String {
+    PURCHASE_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The token that replaced `$2` in package `$1`: a purchase or an orphan whose
+/// `linkedPurchaseToken` names it, unless its payment is pending or was abandoned.
+const SUCCESSOR: &str = "SELECT purchase_token FROM purchases
+     WHERE package_name = $1 AND linked_purchase_token = $2
+       AND state NOT IN ('PENDING', 'PENDING_PURCHASE_CANCELED')
+     UNION
+     SELECT purchase_token FROM orphan_tokens
+     WHERE package_name = $1 AND linked_purchase_token = $2";
+
 impl Store {
+    /// The token that replaced `token` (its `linkedPurchaseToken` names it and its payment is
+    /// not pending or abandoned), if one is stored.
+    pub async fn successor(
+        &self,
+        package: &str,
+        token: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(SUCCESSOR)
+            .bind(package)
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get("purchase_token"))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// [`Store::find_purchase`] and [`Store::successor`] in one read.
+    pub async fn purchase_and_successor(
+        &self,
+        package: &str,
+        token: &str,
+    ) -> Result<(Option<PurchaseRecord>, Option<String>), StoreError> {
+        let sql = format!(
+            "SELECT {}, s.successor FROM (SELECT ({SUCCESSOR} LIMIT 1) AS successor) s
+             LEFT JOIN purchases p ON p.package_name = $1 AND p.purchase_token = $2",
+            qualified_purchase_columns("p")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(package)
+            .bind(token)
+            .fetch_one(&self.pool)
+            .await?;
+        let successor = row.try_get::<Option<String>, _>("successor")?;
+        let stored = match row.try_get::<Option<String>, _>("purchase_id")? {
+            Some(_) => Some(purchase_from_row(&row)?),
+            None => None,
+        };
+        Ok((stored, successor))
+    }
+
     /// Every purchase of a user, active or not, newest first, each with the token that
     /// replaced it (if any).
     pub async fn purchases_for_user(
@@ -119,7 +178,7 @@ impl Store {
         .bind(package)
         .bind(token)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -132,7 +191,7 @@ impl Store {
         token: &str,
         s: Settlement<'_>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "UPDATE purchases SET
                acknowledged = CASE WHEN $1 = 1 THEN 1 ELSE acknowledged END,
@@ -171,35 +230,10 @@ impl Store {
         Ok(())
     }
 
-    /// The user's subscriptions that still grant by their stored state but whose expiry has
-    /// passed: what we know is stale, and must be re-read from Google.
-    pub async fn stale_subscriptions(
-        &self,
-        package: &str,
-        user_id: &str,
-        now: i64,
-    ) -> Result<Vec<PurchaseRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {PURCHASE_COLUMNS} FROM purchases
-             WHERE package_name = $1 AND user_id = $2 AND kind = 'subscription'
-               AND state IN ('ACTIVE', 'IN_GRACE_PERIOD', 'CANCELED')
-               AND revoked_at IS NULL AND superseded_by IS NULL
-               AND expires_at IS NOT NULL AND expires_at <= $3
-             ORDER BY purchase_id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(package)
-            .bind(user_id)
-            .bind(now)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(purchase_from_row).collect()
-    }
-
     /// Marks a purchase expired and its entitlements inactive (Google no longer knows it:
     /// 410 after 60 days past expiry), with an event.
     pub async fn expire_purchase(&self, event: &NewEvent) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "UPDATE purchases SET state = 'EXPIRED', auto_renewing = 0, updated_at = $1
              WHERE package_name = $2 AND purchase_token = $3 RETURNING purchase_id",
@@ -229,7 +263,7 @@ impl Store {
     /// Writes a verification's outcome; returns the purchase id.
     pub async fn save_purchase(&self, s: SavePurchase<'_>) -> Result<String, StoreError> {
         let r = s.record;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO users (package_name, user_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (package_name, user_id) DO NOTHING",
@@ -323,6 +357,12 @@ impl Store {
         for event in s.events {
             events::insert(&mut *tx, event, Some(&purchase_id)).await?;
         }
+        // Stored for its owner: it no longer waits as an orphan.
+        sqlx::query("DELETE FROM orphan_tokens WHERE package_name = $1 AND purchase_token = $2")
+            .bind(r.package.as_str())
+            .bind(r.token.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(purchase_id)
     }

@@ -79,7 +79,7 @@ impl Store {
         .bind(r.deadline)
         .bind(r.preference.as_deref())
         .bind(r.decided_by.as_deref())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -128,7 +128,7 @@ impl Store {
         .bind(order_id)
         .bind(preference)
         .bind(by)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(changed > 0)
@@ -152,7 +152,7 @@ impl Store {
         .bind(&r.pending_refund_token)
         .bind(error)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -39,7 +39,7 @@ impl TestDb {
                     panic!("PostgreSQL is required for this test ({admin}): {e}")
                 });
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&store.pool)
+                    .execute(&store.writer)
                     .await
                     .expect("create test database");
                 store.close().await;
@@ -80,7 +80,7 @@ impl Drop for TestDb {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                     )))
-                    .execute(&store.pool)
+                    .execute(&store.writer)
                     .await;
                     store.close().await;
                 }

@@ -125,18 +125,13 @@ both_backends!(
             vec![ents[0].clone()],
             "a canceled subscription past its expiry grants nothing"
         );
-        let stale = store
-            .stale_subscriptions("com.example", "u1", NOW + 1000)
-            .await
-            .unwrap();
-        assert_eq!(stale.len(), 1, "expiry reached: stale");
-        assert!(
-            store
-                .stale_subscriptions("com.example", "u1", NOW)
-                .await
-                .unwrap()
-                .is_empty()
+        let held = store.held_entitlements("com.example", "u1").await.unwrap();
+        assert_eq!(
+            playbill_core::to_refresh(&held, NOW + 1000).len(),
+            1,
+            "expiry reached: stale, once however many rights it grants"
         );
+        assert!(playbill_core::to_refresh(&held, NOW).is_empty());
         assert!(
             store
                 .active_entitlements("com.example", "u2", NOW)
