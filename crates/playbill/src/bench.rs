@@ -28,7 +28,7 @@ use playbill_server::oidc::PushAuthSettings;
 use playbill_server::state::AppState;
 use playbill_server::{Application, Clock, Settings};
 use serde_json::{Value, json};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -567,35 +567,6 @@ impl Driver {
     }
 }
 
-/// A pool on the database as `Store::connect` makes it (size, SQLite pragmas).
-async fn raw_pool(url: &str) -> Result<AnyPool, BoxError> {
-    sqlx::any::install_default_drivers();
-    let sqlite = url.starts_with("sqlite:");
-    let url = if sqlite && !url.contains("mode=") {
-        let sep = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{sep}mode=rwc")
-    } else {
-        url.to_owned()
-    };
-    let options: AnyConnectOptions = url.parse()?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(if sqlite { 4 } else { 10 })
-        .acquire_timeout(Duration::from_secs(10))
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                if sqlite {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 5000").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                }
-                Ok(())
-            })
-        })
-        .connect_with(options)
-        .await?;
-    Ok(pool)
-}
-
 /// One durable single-row upsert after another (each its own autocommit transaction) for
 /// `secs`; returns (upserts, seconds).
 async fn raw_upserts(pool: &AnyPool, secs: u64) -> Result<(u64, f64), BoxError> {
@@ -740,7 +711,8 @@ async fn measure(
     }
 
     progress(backend, "raw single-row upserts");
-    let pool = raw_pool(url).await?;
+    let store = playbill_store::Store::connect(url).await?;
+    let pool = store.writer_pool().clone();
     let (raw_upserts, raw_secs) = raw_upserts(&pool, secs).await?;
 
     // (a) Push throughput: keep a backlog of notifications, count what gets processed.

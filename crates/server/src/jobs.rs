@@ -5,6 +5,9 @@
 //! (which acknowledges or consumes it once its grant is stored); one within 24 hours of the
 //! deadline raises an alert (an error log and `playbill_ack_deadline_alerts_total`).
 //!
+//! The same run adopts orphans whose predecessor has an owner by now (the safety net behind
+//! a notification's own adoption, which may fail or race).
+//!
 //! The voided-purchases sync: the safety net behind notifications. Per app, it lists what
 //! Google voided since its high-water mark (`voidedpurchases.list`, type 1 with quantity-based
 //! partial refunds, at most a few pages a run to stay far inside the API's 30 calls per 30 s
@@ -50,6 +53,7 @@ pub async fn run(state: AppState, intervals: Intervals, shutdown: impl Future<Ou
             if leased(&state, "ack_sweeper", &holder, intervals.ack_sweep).await {
                 sweep_acknowledgements(&state).await;
                 crate::reviews::resend(&state).await;
+                crate::rtdn::adopt_orphans(&state).await;
             }
         }
         if now >= next_voided {
@@ -131,7 +135,7 @@ async fn sync_voided_app(state: &AppState, app: &crate::state::App) -> Result<()
                 .await
                 .map_err(|e| e.to_string())?
             {
-                crate::rtdn::refresh(state, app, token.clone(), stored.kind)
+                crate::rtdn::refresh(state, app, token.clone(), stored.kind, None)
                     .await
                     .map_err(|e| e.to_string())?;
                 if stored.kind == playbill_core::ProductKind::Subscription {

@@ -2,10 +2,12 @@
 //! in durably, then re-read the purchase from Google and store what Google says now.
 //!
 //! Intake ([`take_in`]): a body that can never succeed (bad JSON, bad base64, an app we do
-//! not serve) is quarantined and answered as handled, so Pub/Sub stops retrying; anything
-//! else is stored once per `messageId` (duplicates stop there) before it is processed, and
-//! answered as handled only when processing succeeded — a transient failure (Google or the
-//! database unavailable) leaves it pending and asks Pub/Sub to deliver it again.
+//! not serve) is quarantined and answered as handled, so Pub/Sub stops retrying. Anything
+//! else is processed first and answered as handled only once its result is durable: the
+//! message is recorded as processed (once per `messageId`: later copies stop at that record)
+//! in the very transaction that saves the purchase when nothing else is left to do, else
+//! right after. A transient failure (Google or the database unavailable) is recorded with
+//! the message as pending and not answered as handled, so Pub/Sub delivers it again.
 //!
 //! Processing ([`process`]) never trusts the notification type: it names a token to re-read.
 //! The owner comes from the stored purchase, the predecessor (`linkedPurchaseToken`, or the
@@ -22,7 +24,7 @@ use playbill_core::lifecycle::{self, Context};
 use playbill_core::verify::VerifyRequest;
 use playbill_core::{ProductKind, PurchaseToken};
 use playbill_google::rtdn::DeveloperNotification;
-use playbill_store::notifications::{InboxMessage, Intake};
+use playbill_store::notifications::InboxMessage;
 use playbill_store::{EventKind, NewEvent};
 use serde_json::json;
 
@@ -84,45 +86,60 @@ pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcess
     let Some(app) = state.apps.get(&n.package_name).cloned() else {
         return quarantine(format!("app {:?} is not served here", n.package_name)).await;
     };
-    let notification = String::from_utf8_lossy(&bytes);
-    let intake = state
-        .store
-        .take_in(&InboxMessage {
-            message_id,
-            subscription: m.subscription,
-            package: &n.package_name,
-            notification: &notification,
-            published_at: m.published_at,
-            received_at: now,
-        })
-        .await
-        .map_err(|e| NotProcessed::Transient(format!("cannot store the message: {e}")))?;
-    if intake == Intake::Done {
-        tracing::debug!(message_id, "duplicate RTDN ignored");
-        return Ok(());
+    match state.store.message_done(message_id).await {
+        Ok(true) => {
+            tracing::debug!(message_id, "duplicate RTDN ignored");
+            return Ok(());
+        }
+        Ok(false) => {}
+        Err(e) => return Err(NotProcessed::Transient(format!("cannot read the log: {e}"))),
     }
-    let result = process(state, &app, &n).await;
+    let notification = String::from_utf8_lossy(&bytes);
+    let message = InboxMessage {
+        message_id,
+        subscription: m.subscription,
+        package: &n.package_name,
+        notification: &notification,
+        published_at: m.published_at,
+        received_at: now,
+    };
+    let result = process(state, &app, &n, Some(&message)).await;
     if result.is_ok() {
         crate::metrics::Metrics::add(&state.metrics.rtdn_processed);
+    }
+    if matches!(result, Ok(Recorded::WithTheSave)) {
+        return Ok(());
     }
     let error = result.as_ref().err().map(ToString::to_string);
     if let Err(e) = state
         .store
-        .finish_message(message_id, error.as_deref(), state.clock.now_ms())
+        .finish_message(&message, error.as_deref(), state.clock.now_ms())
         .await
     {
         tracing::error!(error = %e, message_id, "cannot record the outcome of an RTDN");
         return Err(NotProcessed::Transient(e.to_string()));
     }
-    result
+    result.map(|_| ())
+}
+
+/// Whether processing recorded the message as processed itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// In the transaction that saved the purchase: nothing is left to write.
+    WithTheSave,
+    /// Not yet: the caller records it.
+    No,
 }
 
 /// Applies one notification: the token it names is re-read and stored.
+/// `message`: the Pub/Sub message it came in, which the purchase's save records as processed
+/// when nothing is left to do after it (the common case: one transaction per notification).
 pub async fn process(
     state: &AppState,
     app: &App,
     n: &DeveloperNotification,
-) -> Result<(), NotProcessed> {
+    message: Option<&InboxMessage<'_>>,
+) -> Result<Recorded, NotProcessed> {
     let token = |t: &str| {
         PurchaseToken::parse(t).map_err(|e| NotProcessed::Quarantined(format!("token: {e}")))
     };
@@ -133,12 +150,20 @@ pub async fn process(
             app,
             token(&s.purchase_token)?,
             ProductKind::Subscription,
+            message,
         )
         .await;
     }
     if let Some(o) = &n.one_time_product_notification {
         tracing::info!(code = o.notification_type, "one-time product notification");
-        return refresh(state, app, token(&o.purchase_token)?, ProductKind::OneTime).await;
+        return refresh(
+            state,
+            app,
+            token(&o.purchase_token)?,
+            ProductKind::OneTime,
+            message,
+        )
+        .await;
     }
     if let Some(v) = &n.voided_purchase_notification {
         tracing::info!(order = %v.order_id, refund_type = v.refund_type, "voided purchase");
@@ -148,7 +173,7 @@ pub async fn process(
             ProductKind::OneTime
         };
         let voided = token(&v.purchase_token)?;
-        refresh(state, app, voided.clone(), kind).await?;
+        refresh(state, app, voided.clone(), kind, None).await?;
         // A voided subscription ends now, even while Google's read still says ACTIVE for a
         // while (reference 2.6): the void itself is authoritative. (A one-time purchase's
         // read already shows the refund: CANCELLED, or fewer refundable units.)
@@ -167,30 +192,34 @@ pub async fn process(
                 .await
                 .map_err(|e| NotProcessed::Transient(e.to_string()))?;
         }
-        return Ok(());
+        return Ok(Recorded::No);
     }
     if let Some(r) = &n.pending_refund_review_notification {
         // A question, not a refund: access changes only when a void arrives (reference 2.7).
         let at = n.event_time_millis.map(|t| t.0);
-        return crate::reviews::on_notification(state, app, r, at).await;
+        return crate::reviews::on_notification(state, app, r, at)
+            .await
+            .map(|()| Recorded::No);
     }
     if n.test_notification.is_some() {
         tracing::info!(package = %n.package_name, "test notification received");
         crate::metrics::Metrics::add(&state.metrics.rtdn_test_notifications);
-        return Ok(());
+        return Ok(Recorded::No);
     }
     tracing::warn!(package = %n.package_name, "a notification of an unknown kind: nothing to re-read");
-    Ok(())
+    Ok(Recorded::No)
 }
 
 /// Re-reads `token` from Google and stores it for its owner; then settles the chain around
 /// it: the token it replaced loses access, and orphans that continue it inherit its owner.
+/// `message`: as for [`process`].
 pub fn refresh<'a>(
     state: &'a AppState,
     app: &'a App,
     token: PurchaseToken,
     kind: ProductKind,
-) -> Pin<Box<dyn Future<Output = Result<(), NotProcessed>> + Send + 'a>> {
+    message: Option<&'a InboxMessage<'a>>,
+) -> Pin<Box<dyn Future<Output = Result<Recorded, NotProcessed>> + Send + 'a>> {
     Box::pin(async move {
         let package = app.package.as_str();
         let transient = |e: &dyn std::fmt::Display| NotProcessed::Transient(e.to_string());
@@ -204,7 +233,7 @@ pub fn refresh<'a>(
                 }
                 // Google does not know it, or no longer: nothing to store.
                 tracing::warn!(error = %e, "a notified purchase cannot be read from Google");
-                return Ok(());
+                return Ok(Recorded::No);
             }
         };
         let (stored, successor) = state
@@ -260,7 +289,7 @@ pub fn refresh<'a>(
                     .map_err(|e| transient(&e))?
                     .is_some()
             {
-                return refresh(state, app, token, kind).await;
+                return refresh(state, app, token, kind, message).await;
             }
             let _ = state
                 .store
@@ -271,12 +300,12 @@ pub fn refresh<'a>(
                 ))
                 .await;
             tracing::info!("no user is known for this token yet: it waits for a verification");
-            return Ok(());
+            return Ok(Recorded::No);
         };
         let product_id = match (&stored, seen.items.first()) {
             (Some(s), _) => s.product_id.clone(),
             (None, Some(item)) => item.product_id.clone(),
-            (None, None) => return Ok(()),
+            (None, None) => return Ok(Recorded::No),
         };
         let req = VerifyRequest {
             package: app.package.clone(),
@@ -291,10 +320,26 @@ pub fn refresh<'a>(
             observed_at,
             stored: Some(stored.clone()),
         };
-        match verification::commit(state, app, req, fresh, ctx.superseded, EventKind::Notified)
-            .await
+        let linked = seen
+            .linked_purchase_token
+            .as_ref()
+            .filter(|_| lifecycle::replaces_predecessor(&seen.state));
+        // Nothing to end around it: the save records the message (one transaction). Orphans
+        // that continue it are looked for after the save, and a sweep adopts any left over.
+        let alone = linked.is_none() && successor.is_none();
+        let recorded = match verification::commit(
+            state,
+            app,
+            req,
+            fresh,
+            ctx.superseded,
+            EventKind::Notified,
+            message.filter(|_| alone),
+        )
+        .await
         {
-            Ok(_) => {}
+            Ok(v) if v.message_recorded => Recorded::WithTheSave,
+            Ok(_) => Recorded::No,
             Err(e) if is_transient(&e) => return Err(transient(&e)),
             Err(e) => {
                 tracing::warn!(error = %e, "the notified purchase contradicts what we hold");
@@ -306,14 +351,11 @@ pub fn refresh<'a>(
                         json!({"reason": e.to_string()}),
                     ))
                     .await;
-                return Ok(());
+                return Ok(Recorded::No);
             }
-        }
-        let linked = seen
-            .linked_purchase_token
-            .as_ref()
-            .filter(|_| lifecycle::replaces_predecessor(&seen.state));
-        settle_chain(state, app, &token, linked, successor.as_deref()).await
+        };
+        settle_chain(state, app, &token, linked, successor.as_deref()).await?;
+        Ok(recorded)
     })
 }
 
@@ -349,11 +391,39 @@ pub fn settle_chain<'a>(
             ) else {
                 continue;
             };
-            refresh(state, app, orphan, orphan_kind).await?;
+            refresh(state, app, orphan, orphan_kind, None).await?;
         }
         Ok(())
     })
 }
+
+/// Orphans that wait although their predecessor has an owner by now (its adoption after its
+/// own save failed, or raced with the orphan's arrival) are refreshed for that owner. Run by
+/// the sweeper.
+pub async fn adopt_orphans(state: &AppState) {
+    let waiting = match state.store.adoptable_orphans(ORPHANS_PER_SWEEP).await {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list orphans to adopt");
+            return;
+        }
+    };
+    for (package, token, kind) in waiting {
+        let (Some(app), Ok(token), Some(kind)) = (
+            state.apps.get(&package),
+            PurchaseToken::parse(token),
+            ProductKind::parse(&kind),
+        ) else {
+            continue;
+        };
+        if let Err(e) = refresh(state, app, token, kind, None).await {
+            tracing::warn!(error = %e, "an orphan is not adopted yet; the next sweep tries again");
+        }
+    }
+}
+
+/// Orphans adopted by one sweep at most.
+const ORPHANS_PER_SWEEP: i64 = 100;
 
 /// An app's verification of a token; then, the token having an owner, its chain is
 /// settled (a replaced predecessor, a known replacement, notifications that waited for it).

@@ -9,6 +9,7 @@ use playbill_core::verify::{self, Action, Decision, Outcome, VerifyRequest};
 use playbill_core::{Entitlement, Observation, ProductKind, PurchaseRecord, UserId};
 use playbill_google::GoogleError;
 use playbill_google::observe::{observe_product, observe_subscription};
+use playbill_store::notifications::InboxMessage;
 use playbill_store::purchases::{SavePurchase, Settlement};
 use playbill_store::{EventKind, NewEvent, StoreError};
 use serde_json::{Value, json};
@@ -20,6 +21,8 @@ use crate::state::{App, AppState};
 /// A committed verification.
 pub struct Verified {
     pub decision: Decision,
+    /// The notification the save answered was recorded as processed with it.
+    pub message_recorded: bool,
 }
 
 impl Verified {
@@ -90,6 +93,7 @@ pub async fn verify(state: &AppState, app: &App, req: VerifyRequest) -> Result<V
         },
         false,
         EventKind::Verified,
+        None,
     )
     .await
 }
@@ -107,6 +111,7 @@ pub(crate) struct Fresh {
 /// Decides on Google's fresh answer for the request's user, commits it, then settles what
 /// we owe Google. `superseded`: a newer token replaced this one, which then grants nothing.
 /// `kind`: the event recorded with the save (a verification, or a notification).
+/// `message`: the notification this save answers, recorded as processed in its transaction.
 pub(crate) async fn commit(
     state: &AppState,
     app: &App,
@@ -114,6 +119,7 @@ pub(crate) async fn commit(
     fresh: Fresh,
     superseded: bool,
     kind: EventKind,
+    message: Option<&InboxMessage<'_>>,
 ) -> Result<Verified, ApiError> {
     let Fresh {
         seen,
@@ -126,6 +132,7 @@ pub(crate) async fn commit(
     // token (the next decision sees the owner and refuses), or it stored a fresher Google
     // read, which then stands and this request answers from it.
     let mut decision = None;
+    let mut message_recorded = false;
     for attempt in 0..3 {
         let stored = match known.take() {
             Some(stored) => stored,
@@ -175,11 +182,13 @@ pub(crate) async fn commit(
                 is_new: stored.is_none(),
                 observed_at,
                 now,
+                message,
             })
             .await;
         match saved {
             Ok(_) => {
                 decision = Some(d);
+                message_recorded = message.is_some();
                 break;
             }
             Err(StoreError::Conflict(_)) => continue,
@@ -190,7 +199,10 @@ pub(crate) async fn commit(
         return Err(refuse(state, &req, verify::Rejection::BoundToOtherUser.into()).await);
     };
     settle_owed(state, app, &req, &mut decision).await;
-    Ok(Verified { decision })
+    Ok(Verified {
+        decision,
+        message_recorded,
+    })
 }
 
 /// Whether the stored row holds a Google read that began after ours.

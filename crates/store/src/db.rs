@@ -81,6 +81,12 @@ impl Store {
         })
     }
 
+    /// The pool writes go through (for `playbill bench`: raw upserts beside the server's
+    /// own, on the same settings).
+    pub fn writer_pool(&self) -> &AnyPool {
+        &self.writer
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -133,7 +139,7 @@ fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
                 if backend == Backend::Sqlite {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
                 }
                 Ok(())
             })

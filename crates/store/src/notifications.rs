@@ -1,4 +1,5 @@
-//! Real-time developer notifications: the durable inbox (one row per Pub/Sub `messageId`),
+//! Real-time developer notifications: the message log (one row per Pub/Sub `messageId`,
+//! written when it was processed, or with the error of an attempt that failed),
 //! the quarantine of bodies that can never succeed, tokens waiting for an owner, and the
 //! links between replaced and replacing tokens.
 
@@ -20,17 +21,6 @@ pub struct InboxMessage<'a> {
     pub received_at: i64,
 }
 
-/// Where a message stands after [`Store::take_in`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intake {
-    /// First time seen: stored, to be processed.
-    New,
-    /// Seen before and not processed yet (a redelivery after a failure): process it again.
-    Pending,
-    /// Seen and processed before: a duplicate, nothing to do.
-    Done,
-}
-
 /// A quarantined body, for operators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quarantined {
@@ -43,57 +33,27 @@ pub struct Quarantined {
 }
 
 impl Store {
-    /// Stores the message once per `messageId` and says where it stands.
-    pub async fn take_in(&self, m: &InboxMessage<'_>) -> Result<Intake, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO rtdn_messages (message_id, subscription, package_name, notification,
-               published_at, received_at, state, attempts)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0)
-             ON CONFLICT (message_id) DO NOTHING",
-        )
-        .bind(m.message_id)
-        .bind(m.subscription)
-        .bind(m.package)
-        .bind(m.notification)
-        .bind(m.published_at)
-        .bind(m.received_at)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            return Ok(Intake::New);
-        }
-        let state: String = sqlx::query("SELECT state FROM rtdn_messages WHERE message_id = $1")
-            .bind(m.message_id)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("state")?;
-        Ok(if state == "done" {
-            Intake::Done
-        } else {
-            Intake::Pending
+    /// Whether the message was processed before (a duplicate: nothing to do).
+    pub async fn message_done(&self, message_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT state FROM rtdn_messages WHERE message_id = $1")
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<String, _>("state")? == "done",
+            None => false,
         })
     }
 
-    /// Records the outcome of one processing attempt: done, or still pending with the error.
+    /// Records one processing attempt of the message: done, or still pending with the error
+    /// (a message once done stays done). The first attempt stores the message itself.
     pub async fn finish_message(
         &self,
-        message_id: &str,
+        m: &InboxMessage<'_>,
         error: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE rtdn_messages SET attempts = attempts + 1, last_error = $2,
-               state = CASE WHEN $2 IS NULL THEN 'done' ELSE state END,
-               processed_at = CASE WHEN $2 IS NULL THEN $3 ELSE processed_at END
-             WHERE message_id = $1",
-        )
-        .bind(message_id)
-        .bind(error)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        record_message(&self.writer, m, error, now).await
     }
 
     /// Keeps a body that can never be processed.
@@ -226,9 +186,11 @@ impl Store {
         token: &str,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT purchase_token, kind FROM orphan_tokens
-             WHERE package_name = $1 AND linked_purchase_token = $2
-             ORDER BY received_at, purchase_token",
+            "SELECT o.purchase_token, o.kind FROM orphan_tokens o
+             WHERE o.package_name = $1 AND o.linked_purchase_token = $2
+               AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.package_name = o.package_name
+                               AND p.purchase_token = o.purchase_token)
+             ORDER BY o.received_at, o.purchase_token",
         )
         .bind(package)
         .bind(token)
@@ -236,6 +198,35 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("purchase_token")?, r.try_get("kind")?)))
+            .collect()
+    }
+
+    /// Orphans whose predecessor has been stored for its owner since (package, token, kind),
+    /// oldest first: they can inherit it now. What adopts them after the predecessor's own
+    /// save (a failure or a race there) is a sweep over this.
+    pub async fn adoptable_orphans(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.package_name, o.purchase_token, o.kind FROM orphan_tokens o
+             WHERE EXISTS (SELECT 1 FROM purchases p WHERE p.package_name = o.package_name
+                           AND p.purchase_token = o.linked_purchase_token)
+               AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.package_name = o.package_name
+                               AND p.purchase_token = o.purchase_token)
+             ORDER BY o.received_at, o.purchase_token LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("package_name")?,
+                    r.try_get("purchase_token")?,
+                    r.try_get("kind")?,
+                ))
+            })
             .collect()
     }
 
@@ -283,6 +274,41 @@ impl Store {
         )
         .await
     }
+}
+
+/// [`Store::finish_message`] on any executor (a save records the message it answers in its
+/// own transaction).
+pub(crate) async fn record_message<'c, E>(
+    executor: E,
+    m: &InboxMessage<'_>,
+    error: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO rtdn_messages (message_id, subscription, package_name, notification,
+           published_at, received_at, state, attempts, last_error, processed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 IS NULL THEN 'done' ELSE 'pending' END, 1,
+           $7, CASE WHEN $7 IS NULL THEN $8 END)
+         ON CONFLICT (message_id) DO UPDATE SET attempts = rtdn_messages.attempts + 1,
+           last_error = excluded.last_error,
+           state = CASE WHEN excluded.last_error IS NULL THEN 'done' ELSE rtdn_messages.state END,
+           processed_at = CASE WHEN excluded.last_error IS NULL AND rtdn_messages.state <> 'done'
+                               THEN excluded.processed_at ELSE rtdn_messages.processed_at END",
+    )
+    .bind(m.message_id)
+    .bind(m.subscription)
+    .bind(m.package)
+    .bind(m.notification)
+    .bind(m.published_at)
+    .bind(m.received_at)
+    .bind(error)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 fn quarantined_from_row(r: &sqlx::any::AnyRow) -> Result<Quarantined, StoreError> {

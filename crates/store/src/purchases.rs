@@ -28,6 +28,8 @@ pub struct SavePurchase<'a> {
     /// When the Google read behind `record` began.
     pub observed_at: i64,
     pub now: i64,
+    /// The notification this save answers, recorded as processed in the same transaction.
+    pub message: Option<&'a crate::notifications::InboxMessage<'a>>,
 }
 
 /// What acknowledging or consuming established at Google (facts only ever become true).
@@ -356,6 +358,9 @@ impl Store {
         }
         for event in s.events {
             events::insert(&mut *tx, event, Some(&purchase_id)).await?;
+        }
+        if let Some(m) = s.message {
+            crate::notifications::record_message(&mut *tx, m, None, s.now).await?;
         }
         // Stored for its owner: it no longer waits as an orphan.
         sqlx::query("DELETE FROM orphan_tokens WHERE package_name = $1 AND purchase_token = $2")

@@ -83,6 +83,7 @@ both_backends!(
                 is_new: true,
                 observed_at: NOW,
                 now: NOW,
+                message: None,
             })
             .await
             .unwrap();
@@ -114,6 +115,7 @@ both_backends!(
                 is_new: false,
                 observed_at: NOW,
                 now: NOW,
+                message: None,
             })
             .await
             .unwrap();
@@ -153,6 +155,7 @@ both_backends!(
                 is_new: false,
                 observed_at: NOW,
                 now: NOW + 1,
+                message: None,
             })
             .await
             .unwrap();
@@ -201,6 +204,7 @@ both_backends!(one_token_one_owner, |db: TestDb| async move {
                     is_new,
                     observed_at: NOW,
                     now: NOW,
+                    message: None,
                 })
                 .await
         }
@@ -233,6 +237,7 @@ both_backends!(
                     .save_purchase(SavePurchase {
                         record: &r,
                         entitlements: &[grant("pro", EntitlementState::Active, None)],
+                        message: None,
                         google_raw: &json!({}),
                         events: &[],
                         is_new: true,
@@ -286,6 +291,7 @@ both_backends!(expire_purchase_removes_access, |db: TestDb| async move {
         .save_purchase(SavePurchase {
             record: &r,
             entitlements: &[grant("pro", EntitlementState::Active, Some(NOW + 1000))],
+            message: None,
             google_raw: &json!({}),
             events: &[],
             is_new: true,
@@ -337,6 +343,7 @@ both_backends!(
                     .save_purchase(SavePurchase {
                         record: &r,
                         entitlements: &[],
+                        message: None,
                         google_raw: &json!({}),
                         events: &[],
                         is_new,
@@ -382,6 +389,7 @@ both_backends!(
             .save_purchase(SavePurchase {
                 record: &r,
                 entitlements: &[grant("pro", EntitlementState::Active, None)],
+                message: None,
                 google_raw: &json!({}),
                 events: &[],
                 is_new: true,

@@ -991,3 +991,47 @@ async fn acknowledged(app: &TestApp, token: &str) -> bool {
         .unwrap()
         .is_some_and(|p| p.acknowledged)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_left_waiting_is_adopted_by_the_sweeper() {
+    let app = spawn_app_with(playbill_store::Backend::Postgres, |s| {
+        s.jobs.ack_sweep_interval_ms = 200
+    })
+    .await;
+    app.product(PKG, "premium_plus", "subscription").await;
+    let a = owned_subscription(&app, "premium").await;
+    // No notification is delivered here. B waits as an orphan as if its notification had come
+    // before A had an owner and A's own look for orphans had missed it.
+    let b = act(
+        &app,
+        &a,
+        "change_plan",
+        json!({"product_id": "premium_plus"}),
+    )
+    .await["new_purchase_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.store
+        .put_orphan(PKG, &b, "subscription", Some(&a), 0)
+        .await
+        .unwrap();
+    app.eventually("the sweeper stores B for alice", || async {
+        app.store
+            .find_purchase(PKG, &b)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.user_id.as_str() == "alice" && p.acknowledged)
+    })
+    .await;
+    assert!(app.events(PKG, &a).await.contains(&"superseded".to_owned()));
+    let held = app.entitlements(PKG, "alice").await;
+    assert!(
+        held["entitlements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["product_id"] != "premium"),
+        "A's rights ended with its replacement: {held}"
+    );
+}
