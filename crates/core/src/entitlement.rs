@@ -69,11 +69,22 @@ pub struct Entitlement {
     pub test_purchase: bool,
 }
 
-/// Whether `e`, held through purchase `p` (neither replaced nor revoked), gives access at
-/// `now` (reference section 7): it is active, and either not past its expiry or its
-/// subscription's last known state is ACTIVE or IN_GRACE_PERIOD — while a renewal is under
-/// way Google's state decides, and [`needs_refresh`] has the server re-read it first.
-pub fn grants_at(e: &Entitlement, p: &crate::PurchaseRecord, now: i64) -> bool {
+/// What decides whether a stored purchase's entitlements give access at a moment: the facts
+/// of the purchase an entitlement is held through (neither replaced nor revoked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    pub token: crate::PurchaseToken,
+    pub product_id: ProductId,
+    pub kind: crate::ProductKind,
+    pub state: crate::PurchaseState,
+    pub expires_at: Option<i64>,
+}
+
+/// Whether `e`, held through `p`, gives access at `now` (reference section 7): it is active,
+/// and either not past its expiry or its subscription's last known state is ACTIVE or
+/// IN_GRACE_PERIOD — while a renewal is under way Google's state decides, and
+/// [`needs_refresh`] has the server re-read it first.
+pub fn grants_at(e: &Entitlement, p: &Holding, now: i64) -> bool {
     e.state == EntitlementState::Active
         && (e.expires_at.is_none_or(|t| t > now)
             || matches!(
@@ -85,7 +96,7 @@ pub fn grants_at(e: &Entitlement, p: &crate::PurchaseRecord, now: i64) -> bool {
 /// Whether purchase `p` should be re-read from Google before its entitlements are listed at
 /// `now`: a subscription that still grants by its stored state but whose expiry has passed
 /// (a renewal, a restore or a lapse we have not heard of).
-pub fn needs_refresh(p: &crate::PurchaseRecord, now: i64) -> bool {
+pub fn needs_refresh(p: &Holding, now: i64) -> bool {
     p.kind == crate::ProductKind::Subscription
         && matches!(
             p.state,
@@ -98,11 +109,8 @@ pub fn needs_refresh(p: &crate::PurchaseRecord, now: i64) -> bool {
 
 /// The purchases among `held` (a user's entitlements with their purchases) to re-read from
 /// Google before listing at `now`, once each.
-pub fn to_refresh(
-    held: &[(Entitlement, crate::PurchaseRecord)],
-    now: i64,
-) -> Vec<&crate::PurchaseRecord> {
-    let mut out: Vec<&crate::PurchaseRecord> = Vec::new();
+pub fn to_refresh(held: &[(Entitlement, Holding)], now: i64) -> Vec<&Holding> {
+    let mut out: Vec<&Holding> = Vec::new();
     for (_, p) in held {
         if needs_refresh(p, now) && !out.iter().any(|o| o.token == p.token) {
             out.push(p);
@@ -114,31 +122,17 @@ pub fn to_refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{PackageName, ProductKind, PurchaseRecord, PurchaseState, PurchaseToken, UserId};
+    use crate::{ProductKind, PurchaseState, PurchaseToken};
 
     const NOW: i64 = 1_000_000;
 
-    fn purchase(
-        kind: ProductKind,
-        state: PurchaseState,
-        expires_at: Option<i64>,
-    ) -> PurchaseRecord {
-        PurchaseRecord {
-            package: PackageName::parse("com.example.app").unwrap(),
+    fn purchase(kind: ProductKind, state: PurchaseState, expires_at: Option<i64>) -> Holding {
+        Holding {
             token: PurchaseToken::parse("tok-1").unwrap(),
-            kind,
-            user_id: UserId::parse("alice").unwrap(),
             product_id: ProductId::parse("pro").unwrap(),
+            kind,
             state,
-            acknowledged: true,
-            consumed: false,
-            quantity: 1,
-            order_id: None,
-            linked_purchase_token: None,
             expires_at,
-            auto_renewing: true,
-            test_purchase: false,
-            started_at: None,
         }
     }
 

@@ -324,8 +324,8 @@ pub fn refresh<'a>(
             .linked_purchase_token
             .as_ref()
             .filter(|_| lifecycle::replaces_predecessor(&seen.state));
-        // Nothing to end around it: the save records the message (one transaction). Orphans
-        // that continue it are looked for after the save, and a sweep adopts any left over.
+        // Nothing to end around it, no orphan continues it: the save records the message,
+        // and that one transaction is the whole of the notification's writes.
         let alone = linked.is_none() && successor.is_none();
         let recorded = match verification::commit(
             state,
@@ -354,6 +354,11 @@ pub fn refresh<'a>(
                 return Ok(Recorded::No);
             }
         };
+        if alone {
+            // No orphan named it when its successor was looked for (the same read): one that
+            // arrives meanwhile finds it stored when it looks again, or the sweep adopts it.
+            return Ok(recorded);
+        }
         settle_chain(state, app, &token, linked, successor.as_deref()).await?;
         Ok(recorded)
     })

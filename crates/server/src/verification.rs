@@ -6,7 +6,7 @@
 //! later verification (and the sweeper of a later issue) retries it well inside 3 days.
 
 use playbill_core::verify::{self, Action, Decision, Outcome, VerifyRequest};
-use playbill_core::{Entitlement, Observation, ProductKind, PurchaseRecord, UserId};
+use playbill_core::{Entitlement, Holding, Observation, ProductKind, PurchaseRecord, UserId};
 use playbill_google::GoogleError;
 use playbill_google::observe::{observe_product, observe_subscription};
 use playbill_store::notifications::InboxMessage;
@@ -323,7 +323,7 @@ pub async fn current_entitlements(
     user: &UserId,
 ) -> Result<Vec<Entitlement>, ApiError> {
     let package = app.package.as_str();
-    let listed = |held: Vec<(Entitlement, PurchaseRecord)>, now| {
+    let listed = |held: Vec<(Entitlement, Holding)>, now| {
         held.into_iter()
             .filter(|(e, p)| playbill_core::grants_at(e, p, now))
             .map(|(e, _)| e)
@@ -335,7 +335,7 @@ pub async fn current_entitlements(
         .held_entitlements(package, user.as_str())
         .await?;
     let now = state.clock.now_ms();
-    let stale: Vec<PurchaseRecord> = playbill_core::to_refresh(&held, now)
+    let stale: Vec<Holding> = playbill_core::to_refresh(&held, now)
         .into_iter()
         .cloned()
         .collect();
@@ -344,8 +344,8 @@ pub async fn current_entitlements(
     }
     for stale in stale {
         let req = VerifyRequest {
-            package: stale.package.clone(),
-            user_id: stale.user_id.clone(),
+            package: app.package.clone(),
+            user_id: user.clone(),
             product_id: stale.product_id.clone(),
             token: stale.token.clone(),
             kind: stale.kind,

@@ -24,6 +24,8 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     /// Writes and transactions (on SQLite one connection; on PostgreSQL the same pool).
     pub(crate) writer: AnyPool,
+    /// SQLite: purchase saves go through the writer task, which commits them in groups.
+    pub(crate) saves: Option<crate::batch::Saves>,
     backend: Backend,
 }
 
@@ -74,9 +76,12 @@ impl Store {
         } else {
             pool.clone()
         };
+        let saves = (backend == Backend::Sqlite && !memory)
+            .then(|| crate::batch::Saves::start(writer.clone()));
         Ok(Self {
             pool,
             writer,
+            saves,
             backend,
         })
     }

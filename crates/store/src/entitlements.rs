@@ -1,15 +1,17 @@
 //! Entitlements: written with their purchase, read per user.
 
-use playbill_core::{Entitlement, EntitlementState, ProductId, PurchaseRecord, Source, grants_at};
+use playbill_core::{
+    Entitlement, EntitlementState, Holding, ProductId, ProductKind, PurchaseRecord, PurchaseState,
+    PurchaseToken, Source, grants_at,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::{flag, new_id};
-use crate::purchases::{purchase_from_row, qualified_purchase_columns};
 use crate::{Store, StoreError};
 
 pub(crate) async fn upsert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     owner: &PurchaseRecord,
     purchase_id: &str,
     e: &Entitlement,
@@ -40,7 +42,7 @@ pub(crate) async fn upsert(
     .bind(e.quantity)
     .bind(flag(e.test_purchase))
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -54,24 +56,23 @@ impl Store {
         &self,
         package: &str,
         user_id: &str,
-    ) -> Result<Vec<(Entitlement, PurchaseRecord)>, StoreError> {
-        let sql = format!(
-            "SELECT e.name, e.product_id AS e_product_id, e.source, e.state AS e_state,
-                    e.expires_at AS e_expires_at, e.auto_renewing AS e_auto_renewing,
-                    e.quantity AS e_quantity, e.test_purchase AS e_test_purchase, {}
+    ) -> Result<Vec<(Entitlement, Holding)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.name, e.product_id, e.source, e.state, e.expires_at, e.auto_renewing,
+                    e.quantity, e.test_purchase, p.purchase_token AS p_token,
+                    p.product_id AS p_product_id, p.kind AS p_kind, p.state AS p_state,
+                    p.expires_at AS p_expires_at
              FROM entitlements e JOIN purchases p ON p.purchase_id = e.purchase_id
              WHERE e.package_name = $1 AND e.user_id = $2 AND e.state = 'active'
                AND p.superseded_by IS NULL AND p.revoked_at IS NULL
              ORDER BY e.name, e.product_id, e.entitlement_id",
-            qualified_purchase_columns("p")
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(package)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        )
+        .bind(package)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok((entitlement_from_row(r)?, purchase_from_row(r)?)))
+            .map(|r| Ok((entitlement_from_row(r)?, holding_from_row(r)?)))
             .collect()
     }
 
@@ -94,8 +95,8 @@ impl Store {
 
 fn entitlement_from_row(row: &AnyRow) -> Result<Entitlement, StoreError> {
     let source: String = row.try_get("source")?;
-    let state: String = row.try_get("e_state")?;
-    let product: String = row.try_get("e_product_id")?;
+    let state: String = row.try_get("state")?;
+    let product: String = row.try_get("product_id")?;
     Ok(Entitlement {
         name: row.try_get("name")?,
         product_id: ProductId::parse(product)
@@ -104,9 +105,25 @@ fn entitlement_from_row(row: &AnyRow) -> Result<Entitlement, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("entitlement source {source:?}")))?,
         state: EntitlementState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("entitlement state {state:?}")))?,
-        expires_at: row.try_get("e_expires_at")?,
-        auto_renewing: row.try_get::<i64, _>("e_auto_renewing")? != 0,
-        quantity: row.try_get("e_quantity")?,
-        test_purchase: row.try_get::<i64, _>("e_test_purchase")? != 0,
+        expires_at: row.try_get("expires_at")?,
+        auto_renewing: row.try_get::<i64, _>("auto_renewing")? != 0,
+        quantity: row.try_get("quantity")?,
+        test_purchase: row.try_get::<i64, _>("test_purchase")? != 0,
+    })
+}
+
+fn holding_from_row(row: &AnyRow) -> Result<Holding, StoreError> {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("purchase {what}: {e}"))
+    };
+    let kind: String = row.try_get("p_kind")?;
+    Ok(Holding {
+        token: PurchaseToken::parse(row.try_get::<String, _>("p_token")?)
+            .map_err(|e| corrupt("token", &e))?,
+        product_id: ProductId::parse(row.try_get::<String, _>("p_product_id")?)
+            .map_err(|e| corrupt("product_id", &e))?,
+        kind: ProductKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        state: PurchaseState::parse(&row.try_get::<String, _>("p_state")?),
+        expires_at: row.try_get("p_expires_at")?,
     })
 }

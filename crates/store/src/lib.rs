@@ -8,6 +8,7 @@
 //! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
 //!   the server, not the store, decides what HTTP status each becomes.
 
+mod batch;
 mod db;
 pub mod entitlements;
 mod error;

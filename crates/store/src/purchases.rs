@@ -262,10 +262,28 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a verification's outcome; returns the purchase id.
+    /// Writes a verification's outcome in one transaction; returns the purchase id. On SQLite
+    /// saves go to its one writer, which commits those that queue up together (one durable
+    /// commit for many: see [`crate::batch`]).
     pub async fn save_purchase(&self, s: SavePurchase<'_>) -> Result<String, StoreError> {
-        let r = s.record;
+        if let Some(saves) = &self.saves {
+            return saves.save(&s).await;
+        }
         let mut tx = self.writer.begin().await?;
+        let id = save_in(&mut tx, &s).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+/// The statements of [`Store::save_purchase`], on a connection inside a transaction.
+pub(crate) async fn save_in(
+    conn: &mut sqlx::AnyConnection,
+    s: &SavePurchase<'_>,
+) -> Result<String, StoreError> {
+    let r = s.record;
+    if s.is_new {
+        // (A stored purchase's user exists: only a new one may bring a new user.)
         sqlx::query(
             "INSERT INTO users (package_name, user_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (package_name, user_id) DO NOTHING",
@@ -273,104 +291,106 @@ impl Store {
         .bind(r.package.as_str())
         .bind(r.user_id.as_str())
         .bind(s.now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
+    }
 
-        let raw = s.google_raw.to_string();
-        let purchase_id = if s.is_new {
-            let id = new_id();
-            sqlx::query(
-                "INSERT INTO purchases (purchase_id, package_name, purchase_token, kind, user_id,
-                   product_id, state, acknowledged, consumed, quantity, order_id,
-                   linked_purchase_token, expires_at, auto_renewing, test_purchase, started_at,
-                   google_raw, created_at, updated_at, observed_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                   $17, $18, $18, $19)",
-            )
-            .bind(&id)
-            .bind(r.package.as_str())
-            .bind(r.token.as_str())
-            .bind(r.kind.as_str())
-            .bind(r.user_id.as_str())
-            .bind(r.product_id.as_str())
-            .bind(r.state.as_str())
-            .bind(flag(r.acknowledged))
-            .bind(flag(r.consumed))
-            .bind(r.quantity)
-            .bind(r.order_id.as_deref())
-            .bind(r.linked_purchase_token.as_ref().map(PurchaseToken::as_str))
-            .bind(r.expires_at)
-            .bind(flag(r.auto_renewing))
-            .bind(flag(r.test_purchase))
-            .bind(r.started_at)
-            .bind(&raw)
-            .bind(s.now)
-            .bind(s.observed_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                // SQLite does not name the constraint; there is only one unique key here
-                // besides the primary key, which is a fresh UUID.
-                StoreError::Conflict(_) => StoreError::Conflict("purchases_token_unique".into()),
-                other => other,
-            })?;
-            id
-        } else {
-            let row = sqlx::query(
-                // Acknowledged and consumed are one-way at Google: a save sets them, never
-                // clears them (a concurrent request's earlier read must not undo them).
-                "UPDATE purchases SET state = $1,
-                   acknowledged = CASE WHEN $2 = 1 THEN 1 ELSE acknowledged END,
-                   consumed = CASE WHEN $3 = 1 THEN 1 ELSE consumed END,
-                   quantity = $4, order_id = $5, linked_purchase_token = $6, expires_at = $7,
-                   auto_renewing = $8, test_purchase = $9, started_at = $10, google_raw = $11,
-                   updated_at = $12, observed_at = $16
-                 WHERE package_name = $13 AND purchase_token = $14 AND user_id = $15
-                   AND observed_at <= $16
-                 RETURNING purchase_id",
-            )
-            .bind(r.state.as_str())
-            .bind(flag(r.acknowledged))
-            .bind(flag(r.consumed))
-            .bind(r.quantity)
-            .bind(r.order_id.as_deref())
-            .bind(r.linked_purchase_token.as_ref().map(PurchaseToken::as_str))
-            .bind(r.expires_at)
-            .bind(flag(r.auto_renewing))
-            .bind(flag(r.test_purchase))
-            .bind(r.started_at)
-            .bind(&raw)
-            .bind(s.now)
-            .bind(r.package.as_str())
-            .bind(r.token.as_str())
-            .bind(r.user_id.as_str())
-            .bind(s.observed_at)
-            .fetch_optional(&mut *tx)
-            .await?;
-            match row {
-                Some(row) => row.try_get::<String, _>("purchase_id")?,
-                None => return Err(StoreError::Conflict("purchases_owner_or_fresher".into())),
-            }
-        };
+    let raw = s.google_raw.to_string();
+    let purchase_id = if s.is_new {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO purchases (purchase_id, package_name, purchase_token, kind, user_id,
+               product_id, state, acknowledged, consumed, quantity, order_id,
+               linked_purchase_token, expires_at, auto_renewing, test_purchase, started_at,
+               google_raw, created_at, updated_at, observed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+               $17, $18, $18, $19)",
+        )
+        .bind(&id)
+        .bind(r.package.as_str())
+        .bind(r.token.as_str())
+        .bind(r.kind.as_str())
+        .bind(r.user_id.as_str())
+        .bind(r.product_id.as_str())
+        .bind(r.state.as_str())
+        .bind(flag(r.acknowledged))
+        .bind(flag(r.consumed))
+        .bind(r.quantity)
+        .bind(r.order_id.as_deref())
+        .bind(r.linked_purchase_token.as_ref().map(PurchaseToken::as_str))
+        .bind(r.expires_at)
+        .bind(flag(r.auto_renewing))
+        .bind(flag(r.test_purchase))
+        .bind(r.started_at)
+        .bind(&raw)
+        .bind(s.now)
+        .bind(s.observed_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            // SQLite does not name the constraint; there is only one unique key here
+            // besides the primary key, which is a fresh UUID.
+            StoreError::Conflict(_) => StoreError::Conflict("purchases_token_unique".into()),
+            other => other,
+        })?;
+        id
+    } else {
+        let row = sqlx::query(
+            // Acknowledged and consumed are one-way at Google: a save sets them, never
+            // clears them (a concurrent request's earlier read must not undo them).
+            "UPDATE purchases SET state = $1,
+               acknowledged = CASE WHEN $2 = 1 THEN 1 ELSE acknowledged END,
+               consumed = CASE WHEN $3 = 1 THEN 1 ELSE consumed END,
+               quantity = $4, order_id = $5, linked_purchase_token = $6, expires_at = $7,
+               auto_renewing = $8, test_purchase = $9, started_at = $10, google_raw = $11,
+               updated_at = $12, observed_at = $16
+             WHERE package_name = $13 AND purchase_token = $14 AND user_id = $15
+               AND observed_at <= $16
+             RETURNING purchase_id",
+        )
+        .bind(r.state.as_str())
+        .bind(flag(r.acknowledged))
+        .bind(flag(r.consumed))
+        .bind(r.quantity)
+        .bind(r.order_id.as_deref())
+        .bind(r.linked_purchase_token.as_ref().map(PurchaseToken::as_str))
+        .bind(r.expires_at)
+        .bind(flag(r.auto_renewing))
+        .bind(flag(r.test_purchase))
+        .bind(r.started_at)
+        .bind(&raw)
+        .bind(s.now)
+        .bind(r.package.as_str())
+        .bind(r.token.as_str())
+        .bind(r.user_id.as_str())
+        .bind(s.observed_at)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match row {
+            Some(row) => row.try_get::<String, _>("purchase_id")?,
+            None => return Err(StoreError::Conflict("purchases_owner_or_fresher".into())),
+        }
+    };
 
-        for e in s.entitlements {
-            crate::entitlements::upsert(&mut tx, r, &purchase_id, e, s.now).await?;
-        }
-        for event in s.events {
-            events::insert(&mut *tx, event, Some(&purchase_id)).await?;
-        }
-        if let Some(m) = s.message {
-            crate::notifications::record_message(&mut *tx, m, None, s.now).await?;
-        }
-        // Stored for its owner: it no longer waits as an orphan.
+    for e in s.entitlements {
+        crate::entitlements::upsert(&mut *conn, r, &purchase_id, e, s.now).await?;
+    }
+    for event in s.events {
+        events::insert(&mut *conn, event, Some(&purchase_id)).await?;
+    }
+    if let Some(m) = s.message {
+        crate::notifications::record_message(&mut *conn, m, None, s.now).await?;
+    }
+    if s.is_new {
+        // Stored for its owner: it no longer waits as an orphan. (A row left by a race
+        // with a stored purchase is inert: orphan lookups skip stored tokens.)
         sqlx::query("DELETE FROM orphan_tokens WHERE package_name = $1 AND purchase_token = $2")
             .bind(r.package.as_str())
             .bind(r.token.as_str())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
-        Ok(purchase_id)
     }
+    Ok(purchase_id)
 }
 
 pub(crate) fn purchase_from_row(row: &AnyRow) -> Result<PurchaseRecord, StoreError> {

@@ -459,3 +459,69 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    concurrent_saves_commit_together_and_a_conflict_undoes_only_itself,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let raw = json!({});
+        let ents = [grant("pro", EntitlementState::Active, Some(NOW + 1000))];
+        // 24 saves at once: 20 distinct tokens, and 4 that all insert one more token (one may
+        // win; the others are conflicts). On SQLite they queue for the one writer and are
+        // committed in groups; a conflict must not undo its neighbours.
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..24 {
+            let store = store.clone();
+            let (ents, raw) = (ents.clone(), raw.clone());
+            tasks.spawn(async move {
+                let token = if i < 20 {
+                    format!("tok-many-{i}")
+                } else {
+                    "tok-contested".to_owned()
+                };
+                let r = record(&format!("user-{i}"), &token);
+                let saved = store
+                    .save_purchase(SavePurchase {
+                        record: &r,
+                        entitlements: &ents,
+                        google_raw: &raw,
+                        events: &[],
+                        is_new: true,
+                        observed_at: NOW,
+                        now: NOW,
+                        message: None,
+                    })
+                    .await;
+                (i, saved)
+            });
+        }
+        let mut contested_wins = 0;
+        while let Some(done) = tasks.join_next().await {
+            let (i, saved) = done.unwrap();
+            match saved {
+                Ok(_) if i >= 20 => contested_wins += 1,
+                Ok(_) => {}
+                Err(StoreError::Conflict(_)) if i >= 20 => {}
+                Err(e) => panic!("save {i}: {e}"),
+            }
+        }
+        assert_eq!(contested_wins, 1, "one insert of a token wins");
+        for i in 0..20 {
+            let user = format!("user-{i}");
+            let stored = store
+                .find_purchase("com.example", &format!("tok-many-{i}"))
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("save {i} is durable"));
+            assert_eq!(stored.user_id.as_str(), user);
+            assert_eq!(
+                store
+                    .active_entitlements("com.example", &user, NOW)
+                    .await
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+    }
+);
