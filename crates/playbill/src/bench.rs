@@ -6,8 +6,8 @@
 //! - (a) notifications processed per second end to end (sandbox action → push → server →
 //!   Google re-read → store), beside the raw rate of durable single-row upserts of the same
 //!   database through the same pool settings;
-//! - (b) entitlement reads at many keep-alive connections against `GET /healthz` of the
-//!   same server;
+//! - (b) entitlement reads at many keep-alive connections against `GET /livez` of the
+//!   same server (a route that touches nothing), and `GET /healthz` (one database ping);
 //! - (c) Play Developer API reads per notification, from the sandbox's request log, and per
 //!   duplicate delivery (with the sandbox's duplicate switch on).
 //!
@@ -92,6 +92,7 @@ struct Report {
     // (b)
     entitlements: Load,
     healthz: Load,
+    livez: Load,
     google_calls_during_reads: usize,
     // (c)
     distinct: usize,
@@ -112,7 +113,7 @@ impl Report {
         pct(self.push_rate(), self.raw_rate())
     }
     fn read_ratio(&self) -> f64 {
-        pct(self.entitlements.rate(), self.healthz.rate())
+        pct(self.entitlements.rate(), self.livez.rate())
     }
     fn reads_per_distinct(&self) -> f64 {
         per(self.reads, self.distinct)
@@ -932,6 +933,12 @@ async fn measure(
         })
         .collect();
     let entitlements = load(Arc::new(users), connections, secs).await?;
+    let livez = load(
+        Arc::new(vec![format!("{}/livez", rig.api)]),
+        connections,
+        secs,
+    )
+    .await?;
     let healthz = load(
         Arc::new(vec![format!("{}/healthz", rig.api)]),
         connections,
@@ -957,6 +964,7 @@ async fn measure(
         server_ms_total,
         entitlements,
         healthz,
+        livez,
         google_calls_during_reads,
         distinct,
         reads,
@@ -1057,10 +1065,11 @@ fn print_report(r: &Report, args: &BenchArgs) {
         "GET /v1/apps/{pkg}/users/{user}/entitlements",
         &r.entitlements,
     );
-    load_row("GET /healthz", &r.healthz);
+    load_row("GET /livez (trivial: touches nothing)", &r.livez);
+    load_row("GET /healthz (one database ping)", &r.healthz);
     let ratio = r.read_ratio();
     row(
-        "ratio entitlements / healthz (target >= 60 %)",
+        "ratio entitlements / livez (target >= 60 %)",
         format!("{ratio:>10.1} %    {}", verdict(ratio >= 60.0)),
     );
     let p99 = r.entitlements.pct_ms(0.99);
@@ -1127,7 +1136,7 @@ fn print_summary(reports: &[Report]) {
             let v = r.push_ratio();
             (format!("{v:.1} %"), v >= 50.0)
         }),
-        ("(b) entitlements / healthz >= 60 %", |r| {
+        ("(b) entitlements / livez >= 60 %", |r| {
             let v = r.read_ratio();
             (format!("{v:.1} %"), v >= 60.0)
         }),

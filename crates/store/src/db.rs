@@ -26,6 +26,8 @@ pub struct Store {
     pub(crate) writer: AnyPool,
     /// SQLite: purchase saves go through the writer task, which commits them in groups.
     pub(crate) saves: Option<crate::batch::Saves>,
+    /// PostgreSQL: what users hold, cached per instance and invalidated by NOTIFY.
+    pub(crate) cache: Option<std::sync::Arc<crate::cache::HeldCache>>,
     backend: Backend,
 }
 
@@ -78,10 +80,16 @@ impl Store {
         };
         let saves = (backend == Backend::Sqlite && !memory)
             .then(|| crate::batch::Saves::start(writer.clone()));
+        let cache = (backend == Backend::Postgres).then(|| {
+            let cache = std::sync::Arc::new(crate::cache::HeldCache::default());
+            cache.start(url.clone());
+            cache
+        });
         Ok(Self {
             pool,
             writer,
             saves,
+            cache,
             backend,
         })
     }
@@ -90,6 +98,26 @@ impl Store {
     /// own, on the same settings).
     pub fn writer_pool(&self) -> &AnyPool {
         &self.writer
+    }
+
+    /// In a transaction that changes what `user` holds: tells every instance (PostgreSQL).
+    pub(crate) async fn announce(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        package: &str,
+        user: &str,
+    ) -> Result<(), StoreError> {
+        match &self.cache {
+            Some(_) => crate::cache::announce(conn, package, user).await,
+            None => Ok(()),
+        }
+    }
+
+    /// After that transaction committed: this instance reads its own write at once.
+    pub(crate) fn evict(&self, package: &str, user: &str) {
+        if let Some(cache) = &self.cache {
+            cache.evict(package, user);
+        }
     }
 
     pub fn backend(&self) -> Backend {

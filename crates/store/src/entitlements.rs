@@ -51,8 +51,26 @@ impl Store {
     /// The user's entitlements that may give access, each with its purchase: active, of a
     /// purchase no newer token replaced and no void revoked, in name order. Whether one gives
     /// access at a moment is [`playbill_core::grants_at`]; whether its purchase should be
-    /// re-read first is [`playbill_core::needs_refresh`]. One read.
+    /// re-read first is [`playbill_core::needs_refresh`]. One read, or none from the cache
+    /// (PostgreSQL, see `cache.rs`).
     pub async fn held_entitlements(
+        &self,
+        package: &str,
+        user_id: &str,
+    ) -> Result<Vec<(Entitlement, Holding)>, StoreError> {
+        let Some(cache) = &self.cache else {
+            return self.held_from_database(package, user_id).await;
+        };
+        let (cached, epoch) = cache.get(package, user_id);
+        if let Some(held) = cached {
+            return Ok(held.as_ref().clone());
+        }
+        let held = self.held_from_database(package, user_id).await?;
+        cache.fill(package, user_id, std::sync::Arc::new(held.clone()), epoch);
+        Ok(held)
+    }
+
+    async fn held_from_database(
         &self,
         package: &str,
         user_id: &str,

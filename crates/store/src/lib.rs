@@ -9,6 +9,7 @@
 //!   the server, not the store, decides what HTTP status each becomes.
 
 mod batch;
+mod cache;
 mod db;
 pub mod entitlements;
 mod error;

@@ -144,12 +144,15 @@ impl Store {
         .bind(event.at)
         .execute(&mut *tx)
         .await?;
+        let user: String = row.try_get("user_id")?;
         let owned = NewEvent {
-            user_id: Some(row.try_get("user_id")?),
+            user_id: Some(user.clone()),
             ..event.clone()
         };
         events::insert(&mut *tx, &owned, Some(&purchase_id)).await?;
+        self.announce(&mut tx, package, &user).await?;
         tx.commit().await?;
+        self.evict(package, &user);
         Ok(true)
     }
 

@@ -199,7 +199,7 @@ impl Store {
                acknowledged = CASE WHEN $1 = 1 THEN 1 ELSE acknowledged END,
                consumed = CASE WHEN $2 = 1 THEN 1 ELSE consumed END,
                settle_claimed_until = NULL, updated_at = $3
-             WHERE package_name = $4 AND purchase_token = $5 RETURNING purchase_id",
+             WHERE package_name = $4 AND purchase_token = $5 RETURNING purchase_id, user_id",
         )
         .bind(flag(s.acknowledged || s.consumed_product.is_some()))
         .bind(flag(s.consumed_product.is_some()))
@@ -228,7 +228,14 @@ impl Store {
         for event in s.events {
             events::insert(&mut *tx, event, Some(&purchase_id)).await?;
         }
+        let user: String = row.try_get("user_id")?;
+        if s.consumed_product.is_some() {
+            self.announce(&mut tx, package, &user).await?;
+        }
         tx.commit().await?;
+        if s.consumed_product.is_some() {
+            self.evict(package, &user);
+        }
         Ok(())
     }
 
@@ -238,7 +245,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "UPDATE purchases SET state = 'EXPIRED', auto_renewing = 0, updated_at = $1
-             WHERE package_name = $2 AND purchase_token = $3 RETURNING purchase_id",
+             WHERE package_name = $2 AND purchase_token = $3 RETURNING purchase_id, user_id",
         )
         .bind(event.at)
         .bind(&event.package)
@@ -258,7 +265,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         events::insert(&mut *tx, event, Some(&purchase_id)).await?;
+        let user: String = row.try_get("user_id")?;
+        self.announce(&mut tx, &event.package, &user).await?;
         tx.commit().await?;
+        self.evict(&event.package, &user);
         Ok(())
     }
 
@@ -271,7 +281,10 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         let id = save_in(&mut tx, &s).await?;
+        let (package, user) = (s.record.package.as_str(), s.record.user_id.as_str());
+        self.announce(&mut tx, package, user).await?;
         tx.commit().await?;
+        self.evict(package, user);
         Ok(id)
     }
 }

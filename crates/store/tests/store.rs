@@ -525,3 +525,81 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    what_one_instance_writes_the_others_read_at_once,
+    |db: TestDb| async move {
+        // Two instances on one database. On PostgreSQL each caches what users hold; a change
+        // made by one must reach the other's reads (NOTIFY), and its own reads at once.
+        let (one, other) = (db.store().await, db.store().await);
+        let raw = json!({});
+        let save = |store: playbill_store::Store,
+                    state: PurchaseState,
+                    ents: Vec<Entitlement>,
+                    is_new: bool| {
+            let raw = raw.clone();
+            async move {
+                let mut r = record("u-cache", "tok-cache");
+                r.state = state;
+                store
+                    .save_purchase(SavePurchase {
+                        record: &r,
+                        entitlements: &ents,
+                        google_raw: &raw,
+                        events: &[],
+                        is_new,
+                        observed_at: NOW,
+                        now: NOW,
+                        message: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+        };
+        let holds = |store: playbill_store::Store| async move {
+            store
+                .active_entitlements("com.example", "u-cache", NOW)
+                .await
+                .unwrap()
+                .len()
+        };
+        let active = vec![grant("pro", EntitlementState::Active, Some(NOW + 1000))];
+        let inactive = vec![grant("pro", EntitlementState::Inactive, Some(NOW + 1000))];
+        // Both read (and may cache) "nothing", then one grants: both see it.
+        assert_eq!(holds(one.clone()).await, 0);
+        assert_eq!(holds(other.clone()).await, 0);
+        // (Let both listeners start: a read before then is simply not cached.)
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(holds(one.clone()).await, 0);
+        assert_eq!(holds(other.clone()).await, 0);
+        save(one.clone(), PurchaseState::Active, active.clone(), true).await;
+        assert_eq!(
+            holds(one.clone()).await,
+            1,
+            "the writer reads its own write"
+        );
+        let seen_by_other = async {
+            for _ in 0..200 {
+                if holds(other.clone()).await == 1 {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            false
+        };
+        assert!(seen_by_other.await, "the other instance sees the grant");
+        // Now the other one ends it: both stop granting.
+        save(other.clone(), PurchaseState::Expired, inactive, false).await;
+        assert_eq!(holds(other.clone()).await, 0);
+        let ended_for_one = async {
+            for _ in 0..200 {
+                if holds(one.clone()).await == 0 {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            false
+        };
+        assert!(ended_for_one.await, "the first instance sees the end");
+    }
+);

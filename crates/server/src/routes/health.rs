@@ -1,5 +1,6 @@
-//! `GET /healthz`: the process is up and the database answers. `GET /metrics`: counters in
-//! Prometheus' text format.
+//! `GET /livez`: the process is up (it touches nothing: a liveness probe must not fail, and
+//! restart the instance, because the database is down). `GET /healthz`: the process is up
+//! and the database answers (readiness). `GET /metrics`: counters in Prometheus' text format.
 
 use axum::Json;
 use axum::Router;
@@ -12,8 +13,13 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/livez", get(livez))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+}
+
+async fn livez() -> Json<Value> {
+    Json(json!({"status": "ok"}))
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

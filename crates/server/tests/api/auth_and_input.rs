@@ -32,15 +32,17 @@ api_test!(api_key_required, |app| {
     );
 });
 
-api_test!(healthz_answers_without_a_key, |app| {
-    let r = app
-        .http
-        .get(format!("{}/healthz", app.api))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+api_test!(healthz_and_livez_answer_without_a_key, |app| {
+    for path in ["/healthz", "/livez"] {
+        let r = app
+            .http
+            .get(format!("{}{path}", app.api))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    }
 });
 
 api_test!(bad_bodies_are_400_naming_the_problem, |app| {

@@ -797,7 +797,9 @@ api_test!(
         .await;
         let stored = app.store.find_purchase(PKG, &b).await.unwrap().unwrap();
         assert_eq!(stored.user_id.as_str(), "alice");
-        assert!(stored.acknowledged, "a new token is acknowledged");
+        // (Acknowledged once the grant is durable: just after the rights appear.)
+        app.eventually("the new token is acknowledged", || acknowledged(&app, &b))
+            .await;
     }
 );
 
@@ -825,7 +827,11 @@ api_test!(prepaid_top_ups_carry_the_user_and_add_time, |app| {
     let new = app.store.find_purchase(PKG, &b).await.unwrap().unwrap();
     assert!(new.expires_at > old.expires_at, "time added on top");
     assert_eq!(app.entitlement_names(PKG, "alice").await, ["pass"]);
-    assert!(app.events(PKG, &a).await.contains(&"superseded".to_owned()));
+    // (The replaced token is marked just after its successor is stored and acknowledged.)
+    app.eventually("A is marked replaced", || async {
+        app.events(PKG, &a).await.contains(&"superseded".to_owned())
+    })
+    .await;
 });
 
 api_test!(a_voided_subscription_is_revoked_at_once, |app| {
@@ -1024,7 +1030,10 @@ async fn an_orphan_left_waiting_is_adopted_by_the_sweeper() {
             .is_some_and(|p| p.user_id.as_str() == "alice" && p.acknowledged)
     })
     .await;
-    assert!(app.events(PKG, &a).await.contains(&"superseded".to_owned()));
+    app.eventually("A is marked replaced", || async {
+        app.events(PKG, &a).await.contains(&"superseded".to_owned())
+    })
+    .await;
     let held = app.entitlements(PKG, "alice").await;
     assert!(
         held["entitlements"]

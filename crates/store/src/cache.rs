@@ -1,0 +1,138 @@
+//! A per-instance cache of the entitlements users hold (PostgreSQL only), so that the hot
+//! read, "what may this user use now", is answered without a database round trip.
+//!
+//! It stays exact through invalidation, not expiry: every transaction that changes what a
+//! user holds also sends `NOTIFY playbill_entitlements` (delivered to every instance when it
+//! commits), and the instance that wrote evicts its own entry as soon as it commits, so it
+//! reads its own writes. Each instance LISTENs on one connection; while that connection is
+//! down the cache is empty and bypassed (notifications may have been missed), so a lost
+//! listener costs speed, never correctness. A read that raced with an eviction does not fill
+//! the cache (the eviction epoch moved). Time-dependent rules (expiry) are applied to the
+//! cached rows at each read, so nothing here goes stale with the clock.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use playbill_core::{Entitlement, Holding};
+
+use crate::StoreError;
+
+/// The channel of invalidations; the payload is `package\nuser`.
+pub(crate) const CHANNEL: &str = "playbill_entitlements";
+/// Users kept at most; the whole cache is dropped beyond (a simple bound).
+const MAX_USERS: usize = 100_000;
+
+pub(crate) type Held = Arc<Vec<(Entitlement, Holding)>>;
+
+#[derive(Default)]
+pub(crate) struct HeldCache {
+    inner: Mutex<Inner>,
+    /// The listener is connected: entries can be trusted and kept.
+    live: AtomicBool,
+}
+
+#[derive(Default)]
+struct Inner {
+    users: HashMap<(String, String), Held>,
+    /// Moves at every eviction: a read that began before it must not fill the cache.
+    epoch: u64,
+}
+
+impl HeldCache {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached holdings, and the epoch a read from the database must carry to fill them.
+    pub(crate) fn get(&self, package: &str, user: &str) -> (Option<Held>, u64) {
+        let inner = self.inner();
+        if !self.live.load(Ordering::Acquire) {
+            return (None, inner.epoch);
+        }
+        let key = (package.to_owned(), user.to_owned());
+        (inner.users.get(&key).cloned(), inner.epoch)
+    }
+
+    /// Keeps a database read begun at `epoch`, unless something was evicted since.
+    pub(crate) fn fill(&self, package: &str, user: &str, held: Held, epoch: u64) {
+        let mut inner = self.inner();
+        if !self.live.load(Ordering::Acquire) || inner.epoch != epoch {
+            return;
+        }
+        if inner.users.len() >= MAX_USERS {
+            inner.users.clear();
+        }
+        inner
+            .users
+            .insert((package.to_owned(), user.to_owned()), held);
+    }
+
+    pub(crate) fn evict(&self, package: &str, user: &str) {
+        let mut inner = self.inner();
+        inner.epoch += 1;
+        inner.users.remove(&(package.to_owned(), user.to_owned()));
+    }
+
+    fn clear(&self) {
+        let mut inner = self.inner();
+        inner.epoch += 1;
+        inner.users.clear();
+    }
+
+    /// Listens for invalidations until the process ends, reconnecting as needed.
+    pub(crate) fn start(self: &Arc<Self>, url: String) {
+        let cache = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(this) = cache.upgrade() else { return };
+                if let Err(e) = this.listen(&url).await {
+                    tracing::warn!(error = %e, "entitlement cache off: cannot listen for changes");
+                }
+                this.live.store(false, Ordering::Release);
+                this.clear();
+                drop(this);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+
+    async fn listen(self: &Arc<Self>, url: &str) -> Result<(), StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(CHANNEL).await?;
+        self.clear();
+        self.live.store(true, Ordering::Release);
+        loop {
+            // `None`: the connection was lost, and what was sent meanwhile with it. The cache
+            // goes off until a new listener is in place.
+            match listener.try_recv().await? {
+                Some(n) => match n.payload().split_once('\n') {
+                    Some((package, user)) => self.evict(package, user),
+                    None => self.clear(),
+                },
+                None => {
+                    return Err(StoreError::Unavailable(
+                        "the listening connection was lost".into(),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Tells every instance that `user` of `package` holds something else now (PostgreSQL:
+/// delivered when the transaction commits).
+pub(crate) async fn announce(
+    conn: &mut sqlx::AnyConnection,
+    package: &str,
+    user: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(format!("{package}\n{user}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
