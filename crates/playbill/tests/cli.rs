@@ -183,6 +183,38 @@ fn environment_overrides_take_effect() {
 }
 
 #[test]
+fn one_process_serves_a_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "serve",
+        "--sandbox",
+        "--listen",
+        "127.0.0.1:0",
+        "--sandbox-listen",
+        "127.0.0.1:0",
+    ];
+    let mut first = Running::start(&args, dir.path());
+    first.listening("sandbox");
+    first.listening("playbill");
+    // A second server on the same file would not see the first one's writes in what it
+    // caches: it refuses, and says why. Other commands may still use the file.
+    let (ok, _, err) = run_to_end(&args, dir.path(), &[]);
+    assert!(!ok, "a second server on one SQLite file must not start");
+    assert!(
+        err.contains("another process is serving this SQLite database"),
+        "{err}"
+    );
+    let (ok, _, err) = run_to_end(&["migrate"], dir.path(), &[]);
+    assert!(ok, "migrate beside a running server: {err}");
+    assert!(first.terminate().success());
+    // Once the first has stopped, the file can be served again.
+    let mut again = Running::start(&args, dir.path());
+    again.listening("sandbox");
+    again.listening("playbill");
+    assert!(again.terminate().success());
+}
+
+#[test]
 fn migrate_creates_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out, err) = run_to_end(&["migrate", "--data-dir", "state"], dir.path(), &[]);

@@ -59,6 +59,13 @@ impl Application {
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
         let store = Store::connect(&settings.database_url).await?;
+        if !store.serves_alone() {
+            return Err(StartupError::Config(ConfigError(
+                "database_url: another process is serving this SQLite database; run one \
+                 `playbill serve` per SQLite file, or PostgreSQL for several instances"
+                    .into(),
+            )));
+        }
         store.migrate().await?;
 
         let http = reqwest::Client::builder()

@@ -1,10 +1,11 @@
-//! A per-instance cache of the entitlements users hold (PostgreSQL only), so that the hot
-//! read, "what may this user use now", is answered without a database round trip.
+//! A per-instance cache of the entitlements users hold, so that the hot read, "what may this
+//! user use now", is answered without a database round trip.
 //!
-//! It stays exact through invalidation, not expiry: every transaction that changes what a
-//! user holds also sends `NOTIFY playbill_entitlements` (delivered to every instance when it
-//! commits), and the instance that wrote evicts its own entry as soon as it commits, so it
-//! reads its own writes. Each instance LISTENs on one connection; while that connection is
+//! It stays exact through invalidation, not expiry: the instance that wrote evicts its own
+//! entry as soon as it commits, so it reads its own writes. SQLite: one process serves a
+//! file (a lock next to it says so), so that is all. PostgreSQL: every transaction that
+//! changes what a user holds also sends `NOTIFY playbill_entitlements` (delivered to every
+//! instance when it commits). Each instance LISTENs on one connection; while that connection is
 //! down the cache is empty and bypassed (notifications may have been missed), so a lost
 //! listener costs speed, never correctness. A read that raced with an eviction does not fill
 //! the cache (the eviction epoch moved). Time-dependent rules (expiry) are applied to the
@@ -30,8 +31,42 @@ pub(crate) type Held = Arc<Vec<(Entitlement, Holding)>>;
 #[derive(Default)]
 pub(crate) struct HeldCache {
     inner: Mutex<Inner>,
-    /// The listener is connected: entries can be trusted and kept.
+    /// The listener is connected (SQLite: always): entries can be trusted and kept.
     live: AtomicBool,
+    /// SQLite: the lock that makes this process the file's only server, held while any
+    /// store of this process uses the file.
+    _lock: Option<std::fs::File>,
+}
+
+/// SQLite: one cache per database file in this process, shared by every store on it (their
+/// writes evict it directly: nothing else can write to the file while this process holds its
+/// lock). `None` when another process holds the lock: then nothing is cached here, and that
+/// process must not be serving either ([`crate::Store::serves_alone`]).
+pub(crate) fn for_sqlite_file(path: &std::path::Path) -> Option<Arc<HeldCache>> {
+    static FILES: Mutex<Option<HashMap<std::path::PathBuf, std::sync::Weak<HeldCache>>>> =
+        Mutex::new(None);
+    let path = path.canonicalize().ok()?;
+    let mut files = FILES.lock().unwrap_or_else(|p| p.into_inner());
+    let files = files.get_or_insert_with(HashMap::new);
+    if let Some(cache) = files.get(&path).and_then(std::sync::Weak::upgrade) {
+        return Some(cache);
+    }
+    let mut lock_path = path.clone().into_os_string();
+    lock_path.push(".playbill-lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .ok()?;
+    lock.try_lock().ok()?;
+    let cache = Arc::new(HeldCache {
+        inner: Mutex::default(),
+        live: AtomicBool::new(true),
+        _lock: Some(lock),
+    });
+    files.insert(path, Arc::downgrade(&cache));
+    Some(cache)
 }
 
 #[derive(Default)]

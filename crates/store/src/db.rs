@@ -80,11 +80,15 @@ impl Store {
         };
         let saves = (backend == Backend::Sqlite && !memory)
             .then(|| crate::batch::Saves::start(writer.clone()));
-        let cache = (backend == Backend::Postgres).then(|| {
-            let cache = std::sync::Arc::new(crate::cache::HeldCache::default());
-            cache.start(url.clone());
-            cache
-        });
+        let cache = match backend {
+            Backend::Postgres => {
+                let cache = std::sync::Arc::new(crate::cache::HeldCache::default());
+                cache.start(url.clone());
+                Some(cache)
+            }
+            Backend::Sqlite if memory => None,
+            Backend::Sqlite => crate::cache::for_sqlite_file(sqlite_path(&url)),
+        };
         Ok(Self {
             pool,
             writer,
@@ -107,10 +111,17 @@ impl Store {
         package: &str,
         user: &str,
     ) -> Result<(), StoreError> {
-        match &self.cache {
-            Some(_) => crate::cache::announce(conn, package, user).await,
-            None => Ok(()),
+        match self.backend {
+            Backend::Postgres => crate::cache::announce(conn, package, user).await,
+            Backend::Sqlite => Ok(()),
         }
+    }
+
+    /// Whether this process may serve the database: always on PostgreSQL (instances share
+    /// it); on a SQLite file, only while no other process does (each caches what users hold,
+    /// and would not see the other's writes).
+    pub fn serves_alone(&self) -> bool {
+        self.backend == Backend::Postgres || self.cache.is_some()
     }
 
     /// After that transaction committed: this instance reads its own write at once.
@@ -179,12 +190,17 @@ fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
         })
 }
 
-/// Creates the folder of a `sqlite://PATH` database file, so a fresh data directory works.
-fn create_sqlite_dir(url: &str) -> Result<(), StoreError> {
+/// The file of a `sqlite:PATH` / `sqlite://PATH` URL.
+fn sqlite_path(url: &str) -> &std::path::Path {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    std::path::Path::new(path.split('?').next().unwrap_or(path))
+}
+
+/// Creates the folder of a `sqlite://PATH` database file, so a fresh data directory works.
+fn create_sqlite_dir(url: &str) -> Result<(), StoreError> {
+    let path = sqlite_path(url);
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && path.as_os_str() != ":memory:" => {
             std::fs::create_dir_all(dir)

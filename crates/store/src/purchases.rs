@@ -277,7 +277,9 @@ impl Store {
     /// commit for many: see [`crate::batch`]).
     pub async fn save_purchase(&self, s: SavePurchase<'_>) -> Result<String, StoreError> {
         if let Some(saves) = &self.saves {
-            return saves.save(&s).await;
+            let id = saves.save(&s).await?;
+            self.evict(s.record.package.as_str(), s.record.user_id.as_str());
+            return Ok(id);
         }
         let mut tx = self.writer.begin().await?;
         let id = save_in(&mut tx, &s).await?;
