@@ -66,46 +66,66 @@ async fn run(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// Writes the batch in one transaction; one result per save, in order.
+/// Writes the batch in one transaction; one result per save, in order. Saves rarely fail
+/// (a conflict with a concurrent one), so the batch is first written plainly; only if one
+/// fails is it written again with a savepoint around each save, so that the failure undoes
+/// only itself.
 async fn write(writer: &AnyPool, batch: &[Job]) -> Vec<Result<String, StoreError>> {
-    let attempt = async {
+    let plainly = async {
         let mut tx = writer.begin().await?;
-        let mut results = Vec::with_capacity(batch.len());
-        if let [job] = batch {
-            let result = job.save.write(&mut tx).await;
-            if result.is_ok() {
-                tx.commit().await?;
-            }
-            results.push(result);
-            return Ok(results);
-        }
+        let mut ids = Vec::with_capacity(batch.len());
         for job in batch {
-            let mut savepoint = tx.begin().await?;
-            match job.save.write(&mut savepoint).await {
-                Ok(id) => {
-                    savepoint.commit().await?;
-                    results.push(Ok(id));
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    results.push(Err(e));
-                }
+            match job.save.write(&mut tx).await {
+                Ok(id) => ids.push(id),
+                // Dropping the transaction rolls it back.
+                Err(e) => return Ok(Err(e)),
             }
         }
         tx.commit().await?;
-        Ok::<_, StoreError>(results)
+        Ok::<_, StoreError>(Ok(ids))
     };
-    match attempt.await {
-        Ok(results) => results,
-        // The transaction itself failed: none of its saves is durable.
-        Err(e) => {
-            let why = e.to_string();
-            batch
-                .iter()
-                .map(|_| Err(StoreError::Unavailable(why.clone())))
-                .collect()
+    match plainly.await {
+        Ok(Ok(ids)) => ids.into_iter().map(Ok).collect(),
+        Ok(Err(failed)) if batch.len() == 1 => vec![Err(failed)],
+        Ok(Err(_)) => match one_by_one(writer, batch).await {
+            Ok(results) => results,
+            Err(e) => failed_all(batch, &e),
+        },
+        Err(e) => failed_all(batch, &e),
+    }
+}
+
+/// The batch again, each save in its own savepoint.
+async fn one_by_one(
+    writer: &AnyPool,
+    batch: &[Job],
+) -> Result<Vec<Result<String, StoreError>>, StoreError> {
+    let mut tx = writer.begin().await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let mut savepoint = tx.begin().await?;
+        match job.save.write(&mut savepoint).await {
+            Ok(id) => {
+                savepoint.commit().await?;
+                results.push(Ok(id));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                results.push(Err(e));
+            }
         }
     }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// The transaction itself failed: none of its saves is durable.
+fn failed_all(batch: &[Job], e: &StoreError) -> Vec<Result<String, StoreError>> {
+    let why = e.to_string();
+    batch
+        .iter()
+        .map(|_| Err(StoreError::Unavailable(why.clone())))
+        .collect()
 }
 
 /// A [`SavePurchase`] that can cross to the writer task.

@@ -33,6 +33,8 @@ pub(crate) struct HeldCache {
     inner: Mutex<Inner>,
     /// The listener is connected (SQLite: always): entries can be trusted and kept.
     live: AtomicBool,
+    /// The store was closed: the listener stops.
+    closed: AtomicBool,
     /// SQLite: the lock that makes this process the file's only server, held while any
     /// store of this process uses the file.
     _lock: Option<std::fs::File>,
@@ -63,6 +65,7 @@ pub(crate) fn for_sqlite_file(path: &std::path::Path) -> Option<Arc<HeldCache>> 
     let cache = Arc::new(HeldCache {
         inner: Mutex::default(),
         live: AtomicBool::new(true),
+        closed: AtomicBool::new(false),
         _lock: Some(lock),
     });
     files.insert(path, Arc::downgrade(&cache));
@@ -105,6 +108,14 @@ impl HeldCache {
             .insert((package.to_owned(), user.to_owned()), held);
     }
 
+    /// The store is closed: nothing is cached any more, and the listener stops when its
+    /// connection ends.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.live.store(false, Ordering::Release);
+        self.clear();
+    }
+
     pub(crate) fn evict(&self, package: &str, user: &str) {
         let mut inner = self.inner();
         inner.epoch += 1;
@@ -123,8 +134,13 @@ impl HeldCache {
         tokio::spawn(async move {
             loop {
                 let Some(this) = cache.upgrade() else { return };
-                if let Err(e) = this.listen(&url).await {
+                if let Err(e) = this.listen(&url).await
+                    && !this.closed.load(Ordering::Acquire)
+                {
                     tracing::warn!(error = %e, "entitlement cache off: cannot listen for changes");
+                }
+                if this.closed.load(Ordering::Acquire) {
+                    return;
                 }
                 this.live.store(false, Ordering::Release);
                 this.clear();

@@ -163,6 +163,11 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(cache) = &self.cache
+            && self.backend == Backend::Postgres
+        {
+            cache.close();
+        }
         self.pool.close().await;
         self.writer.close().await;
     }
