@@ -107,6 +107,14 @@ pub fn needs_refresh(p: &Holding, now: i64) -> bool {
         && p.expires_at.is_some_and(|t| t <= now)
 }
 
+/// The entitlements among `held` that give access at `now` ([`grants_at`]), in their order.
+pub fn granted(held: Vec<(Entitlement, Holding)>, now: i64) -> Vec<Entitlement> {
+    held.into_iter()
+        .filter(|(e, p)| grants_at(e, p, now))
+        .map(|(e, _)| e)
+        .collect()
+}
+
 /// The purchases among `held` (a user's entitlements with their purchases) to re-read from
 /// Google before listing at `now`, once each.
 pub fn to_refresh(held: &[(Entitlement, Holding)], now: i64) -> Vec<&Holding> {

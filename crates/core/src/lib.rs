@@ -21,7 +21,7 @@ pub mod verify;
 
 pub use account::AccountIdRule;
 pub use entitlement::{
-    Entitlement, EntitlementState, Holding, Source, grants_at, needs_refresh, to_refresh,
+    Entitlement, EntitlementState, Holding, Source, granted, grants_at, needs_refresh, to_refresh,
 };
 pub use ids::{IdError, PackageName, ProductId, PurchaseToken, UserId};
 pub use purchase::{Observation, ObservedItem, ProductKind, PurchaseRecord, PurchaseState};

@@ -245,7 +245,8 @@ pub fn refresh<'a>(
             .linked_purchase_token
             .clone()
             .or_else(|| seen.out_of_app_expired_token.clone());
-        let predecessor_owner = match &predecessor {
+        // (Needed only while the token has no owner of its own.)
+        let predecessor_owner = match predecessor.as_ref().filter(|_| stored.is_none()) {
             Some(p) => state
                 .store
                 .find_purchase(package, p.as_str())

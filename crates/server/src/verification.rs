@@ -323,12 +323,6 @@ pub async fn current_entitlements(
     user: &UserId,
 ) -> Result<Vec<Entitlement>, ApiError> {
     let package = app.package.as_str();
-    let listed = |held: Vec<(Entitlement, Holding)>, now| {
-        held.into_iter()
-            .filter(|(e, p)| playbill_core::grants_at(e, p, now))
-            .map(|(e, _)| e)
-            .collect()
-    };
     // One read in the common case; a second only after re-reading stale subscriptions.
     let held = state
         .store
@@ -340,7 +334,7 @@ pub async fn current_entitlements(
         .cloned()
         .collect();
     if stale.is_empty() {
-        return Ok(listed(held, now));
+        return Ok(playbill_core::granted(held, now));
     }
     for stale in stale {
         let req = VerifyRequest {
@@ -364,5 +358,5 @@ pub async fn current_entitlements(
         .store
         .held_entitlements(package, user.as_str())
         .await?;
-    Ok(listed(held, state.clock.now_ms()))
+    Ok(playbill_core::granted(held, state.clock.now_ms()))
 }

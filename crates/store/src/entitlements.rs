@@ -2,7 +2,7 @@
 
 use playbill_core::{
     Entitlement, EntitlementState, Holding, ProductId, ProductKind, PurchaseRecord, PurchaseState,
-    PurchaseToken, Source, grants_at,
+    PurchaseToken, Source, granted,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -101,13 +101,10 @@ impl Store {
         user_id: &str,
         now: i64,
     ) -> Result<Vec<Entitlement>, StoreError> {
-        Ok(self
-            .held_entitlements(package, user_id)
-            .await?
-            .into_iter()
-            .filter(|(e, p)| grants_at(e, p, now))
-            .map(|(e, _)| e)
-            .collect())
+        Ok(granted(
+            self.held_entitlements(package, user_id).await?,
+            now,
+        ))
     }
 }
 
