@@ -135,7 +135,7 @@ async fn sync_voided_app(state: &AppState, app: &crate::state::App) -> Result<()
                 .await
                 .map_err(|e| e.to_string())?
             {
-                crate::rtdn::refresh(state, app, token.clone(), stored.kind, None)
+                crate::rtdn::refresh(state, app, token.clone(), stored.kind, None, None)
                     .await
                     .map_err(|e| e.to_string())?;
                 if stored.kind == playbill_core::ProductKind::Subscription {

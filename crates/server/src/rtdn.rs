@@ -86,13 +86,24 @@ pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcess
     let Some(app) = state.apps.get(&n.package_name).cloned() else {
         return quarantine(format!("app {:?} is not served here", n.package_name)).await;
     };
-    match state.store.message_done(message_id).await {
-        Ok(true) => {
-            tracing::debug!(message_id, "duplicate RTDN ignored");
-            return Ok(());
-        }
-        Ok(false) => {}
-        Err(e) => return Err(NotProcessed::Transient(format!("cannot read the log: {e}"))),
+    // Whether it was processed before; for a purchase's notification, in the same read, what
+    // is stored for the token.
+    let (done, known) = match notified_token(&n) {
+        Some(token) => state
+            .store
+            .message_and_purchase(message_id, &n.package_name, token)
+            .await
+            .map(|(done, stored, successor)| (done, Some(Known { stored, successor }))),
+        None => state
+            .store
+            .message_done(message_id)
+            .await
+            .map(|d| (d, None)),
+    }
+    .map_err(|e| NotProcessed::Transient(format!("cannot read the log: {e}")))?;
+    if done {
+        tracing::debug!(message_id, "duplicate RTDN ignored");
+        return Ok(());
     }
     let notification = String::from_utf8_lossy(&bytes);
     let message = InboxMessage {
@@ -103,7 +114,7 @@ pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcess
         published_at: m.published_at,
         received_at: now,
     };
-    let result = process(state, &app, &n, Some(&message)).await;
+    let result = process(state, &app, &n, Some(&message), known).await;
     if result.is_ok() {
         crate::metrics::Metrics::add(&state.metrics.rtdn_processed);
     }
@@ -122,6 +133,26 @@ pub async fn take_in(state: &AppState, m: Incoming<'_>) -> Result<(), NotProcess
     result.map(|_| ())
 }
 
+/// The token a purchase's notification names, unparsed.
+fn notified_token(n: &DeveloperNotification) -> Option<&str> {
+    n.subscription_notification
+        .as_ref()
+        .map(|s| s.purchase_token.as_str())
+        .or_else(|| {
+            n.one_time_product_notification
+                .as_ref()
+                .map(|o| o.purchase_token.as_str())
+        })
+}
+
+/// What the store held for a notification's token when the message was taken in (read with
+/// the duplicate check, before Google is asked). A successor stored after this read is
+/// still found: it marks this token replaced when it settles its own chain.
+pub struct Known {
+    pub stored: Option<playbill_core::PurchaseRecord>,
+    pub successor: Option<String>,
+}
+
 /// Whether processing recorded the message as processed itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
@@ -134,11 +165,13 @@ pub enum Recorded {
 /// Applies one notification: the token it names is re-read and stored.
 /// `message`: the Pub/Sub message it came in, which the purchase's save records as processed
 /// when nothing is left to do after it (the common case: one transaction per notification).
+/// `known`: the store's answer for its token, if the caller read it already.
 pub async fn process(
     state: &AppState,
     app: &App,
     n: &DeveloperNotification,
     message: Option<&InboxMessage<'_>>,
+    known: Option<Known>,
 ) -> Result<Recorded, NotProcessed> {
     let token = |t: &str| {
         PurchaseToken::parse(t).map_err(|e| NotProcessed::Quarantined(format!("token: {e}")))
@@ -151,6 +184,7 @@ pub async fn process(
             token(&s.purchase_token)?,
             ProductKind::Subscription,
             message,
+            known,
         )
         .await;
     }
@@ -162,6 +196,7 @@ pub async fn process(
             token(&o.purchase_token)?,
             ProductKind::OneTime,
             message,
+            known,
         )
         .await;
     }
@@ -173,7 +208,7 @@ pub async fn process(
             ProductKind::OneTime
         };
         let voided = token(&v.purchase_token)?;
-        refresh(state, app, voided.clone(), kind, None).await?;
+        refresh(state, app, voided.clone(), kind, None, None).await?;
         // A voided subscription ends now, even while Google's read still says ACTIVE for a
         // while (reference 2.6): the void itself is authoritative. (A one-time purchase's
         // read already shows the refund: CANCELLED, or fewer refundable units.)
@@ -212,13 +247,14 @@ pub async fn process(
 
 /// Re-reads `token` from Google and stores it for its owner; then settles the chain around
 /// it: the token it replaced loses access, and orphans that continue it inherit its owner.
-/// `message`: as for [`process`].
+/// `message`, `known`: as for [`process`].
 pub fn refresh<'a>(
     state: &'a AppState,
     app: &'a App,
     token: PurchaseToken,
     kind: ProductKind,
     message: Option<&'a InboxMessage<'a>>,
+    known: Option<Known>,
 ) -> Pin<Box<dyn Future<Output = Result<Recorded, NotProcessed>> + Send + 'a>> {
     Box::pin(async move {
         let package = app.package.as_str();
@@ -236,11 +272,14 @@ pub fn refresh<'a>(
                 return Ok(Recorded::No);
             }
         };
-        let (stored, successor) = state
-            .store
-            .purchase_and_successor(package, token.as_str())
-            .await
-            .map_err(|e| transient(&e))?;
+        let (stored, successor) = match known {
+            Some(k) => (k.stored, k.successor),
+            None => state
+                .store
+                .purchase_and_successor(package, token.as_str())
+                .await
+                .map_err(|e| transient(&e))?,
+        };
         let predecessor = seen
             .linked_purchase_token
             .clone()
@@ -290,7 +329,7 @@ pub fn refresh<'a>(
                     .map_err(|e| transient(&e))?
                     .is_some()
             {
-                return refresh(state, app, token, kind, message).await;
+                return refresh(state, app, token, kind, message, None).await;
             }
             let _ = state
                 .store
@@ -397,7 +436,7 @@ pub fn settle_chain<'a>(
             ) else {
                 continue;
             };
-            refresh(state, app, orphan, orphan_kind, None).await?;
+            refresh(state, app, orphan, orphan_kind, None, None).await?;
         }
         Ok(())
     })
@@ -422,7 +461,7 @@ pub async fn adopt_orphans(state: &AppState) {
         ) else {
             continue;
         };
-        if let Err(e) = refresh(state, app, token, kind, None).await {
+        if let Err(e) = refresh(state, app, token, kind, None, None).await {
             tracing::warn!(error = %e, "an orphan is not adopted yet; the next sweep tries again");
         }
     }

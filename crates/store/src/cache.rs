@@ -182,8 +182,13 @@ pub(crate) async fn announce(
 ) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
-        .bind(format!("{package}\n{user}"))
+        .bind(payload(package, user))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The NOTIFY payload naming whose holdings changed.
+pub(crate) fn payload(package: &str, user: &str) -> String {
+    format!("{package}\n{user}")
 }

@@ -16,6 +16,7 @@ mod error;
 pub mod events;
 pub mod jobs;
 pub mod notifications;
+mod one_statement;
 pub mod purchases;
 pub mod reviews;
 #[cfg(feature = "testing")]

@@ -88,22 +88,50 @@ impl Store {
         package: &str,
         token: &str,
     ) -> Result<(Option<PurchaseRecord>, Option<String>), StoreError> {
+        let (_, stored, successor) = self.purchase_read(None, package, token).await?;
+        Ok((stored, successor))
+    }
+
+    /// [`Store::message_done`] and [`Store::purchase_and_successor`] in one read: what a
+    /// notification about `token` needs to know before it asks Google.
+    pub async fn message_and_purchase(
+        &self,
+        message_id: &str,
+        package: &str,
+        token: &str,
+    ) -> Result<(bool, Option<PurchaseRecord>, Option<String>), StoreError> {
+        self.purchase_read(Some(message_id), package, token).await
+    }
+
+    async fn purchase_read(
+        &self,
+        message_id: Option<&str>,
+        package: &str,
+        token: &str,
+    ) -> Result<(bool, Option<PurchaseRecord>, Option<String>), StoreError> {
         let sql = format!(
-            "SELECT {}, s.successor FROM (SELECT ({SUCCESSOR} LIMIT 1) AS successor) s
+            "SELECT {}, s.successor, s.message_state
+             FROM (SELECT ({SUCCESSOR} LIMIT 1) AS successor,
+                          (SELECT state FROM rtdn_messages WHERE message_id = $3) AS message_state) s
              LEFT JOIN purchases p ON p.package_name = $1 AND p.purchase_token = $2",
             qualified_purchase_columns("p")
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(package)
             .bind(token)
+            .bind(message_id)
             .fetch_one(&self.pool)
             .await?;
+        let done = row
+            .try_get::<Option<String>, _>("message_state")?
+            .as_deref()
+            == Some("done");
         let successor = row.try_get::<Option<String>, _>("successor")?;
         let stored = match row.try_get::<Option<String>, _>("purchase_id")? {
             Some(_) => Some(purchase_from_row(&row)?),
             None => None,
         };
-        Ok((stored, successor))
+        Ok((done, stored, successor))
     }
 
     /// Every purchase of a user, active or not, newest first, each with the token that
@@ -274,18 +302,24 @@ impl Store {
 
     /// Writes a verification's outcome in one transaction; returns the purchase id. On SQLite
     /// saves go to its one writer, which commits those that queue up together (one durable
-    /// commit for many: see [`crate::batch`]).
+    /// commit for many: see [`crate::batch`]); on PostgreSQL a save is one statement (see
+    /// [`crate::one_statement`]).
     pub async fn save_purchase(&self, s: SavePurchase<'_>) -> Result<String, StoreError> {
         if let Some(saves) = &self.saves {
             let id = saves.save(&s).await?;
             self.evict(s.record.package.as_str(), s.record.user_id.as_str());
             return Ok(id);
         }
-        let mut tx = self.writer.begin().await?;
-        let id = save_in(&mut tx, &s).await?;
         let (package, user) = (s.record.package.as_str(), s.record.user_id.as_str());
-        self.announce(&mut tx, package, user).await?;
-        tx.commit().await?;
+        let id = if self.backend() == crate::Backend::Postgres && crate::one_statement::fits(&s) {
+            crate::one_statement::save(self, &s).await?
+        } else {
+            let mut tx = self.writer.begin().await?;
+            let id = save_in(&mut tx, &s).await?;
+            self.announce(&mut tx, package, user).await?;
+            tx.commit().await?;
+            id
+        };
         self.evict(package, user);
         Ok(id)
     }

@@ -601,3 +601,96 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_save_records_its_notification_with_the_purchase,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let r = record("u1", "tok-n");
+        let message = playbill_store::notifications::InboxMessage {
+            message_id: "m-1",
+            subscription: "projects/p/subscriptions/s",
+            package: "com.example",
+            notification: r#"{"version":"1.0"}"#,
+            published_at: Some("2026-11-25T00:00:00Z"),
+            received_at: NOW,
+        };
+        let (done, stored, successor) = store
+            .message_and_purchase("m-1", "com.example", "tok-n")
+            .await
+            .unwrap();
+        assert_eq!((done, stored, successor), (false, None, None));
+        // The same right twice (e.g. two products of one order mapped to one name): the
+        // later one wins, as with two upserts.
+        let ents = [
+            grant("pro", EntitlementState::Inactive, Some(NOW + 1000)),
+            grant("pro", EntitlementState::Active, Some(NOW + 2000)),
+        ];
+        store
+            .save_purchase(SavePurchase {
+                record: &r,
+                entitlements: &ents,
+                google_raw: &json!({}),
+                events: &[event(EventKind::Notified, "tok-n")],
+                is_new: true,
+                observed_at: NOW,
+                now: NOW,
+                message: Some(&message),
+            })
+            .await
+            .unwrap();
+        let (done, stored, successor) = store
+            .message_and_purchase("m-1", "com.example", "tok-n")
+            .await
+            .unwrap();
+        assert!(done, "the save recorded the message as processed");
+        assert_eq!(stored, Some(r.clone()));
+        assert_eq!(successor, None);
+        assert_eq!(
+            store
+                .active_entitlements("com.example", "u1", NOW)
+                .await
+                .unwrap(),
+            vec![ents[1].clone()]
+        );
+
+        // A second message's save, refused as older than what is stored, records nothing.
+        let second = playbill_store::notifications::InboxMessage {
+            message_id: "m-2",
+            ..message
+        };
+        let refused = store
+            .save_purchase(SavePurchase {
+                record: &r,
+                entitlements: &[grant("pro", EntitlementState::Inactive, None)],
+                google_raw: &json!({}),
+                events: &[event(EventKind::Notified, "tok-n")],
+                is_new: false,
+                observed_at: NOW - 1,
+                now: NOW,
+                message: Some(&second),
+            })
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert!(!store.message_done("m-2").await.unwrap());
+        assert_eq!(
+            store
+                .events_for_token("com.example", "tok-n")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store
+                .active_entitlements("com.example", "u1", NOW)
+                .await
+                .unwrap(),
+            vec![ents[1].clone()],
+            "the refused save changed nothing"
+        );
+    }
+);
