@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ProductId;
 
-/// Where an entitlement comes from. Only Google Play exists so far; other platforms and
-/// promotional grants join here later and merge in the same listing.
+/// Where a Play entitlement comes from. Rights from other platforms and promotions are
+/// [`Grant`]s, merged with these in [`Rights`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -127,6 +127,79 @@ pub fn to_refresh(held: &[(Entitlement, Holding)], now: i64) -> Vec<&Holding> {
     out
 }
 
+/// A right granted outside Google Play: bought on another platform (`app_store`, `stripe`…)
+/// or given as a promotion (`promotional`). An operator records and revokes it; it gives
+/// access until it expires or is revoked, and is listed beside Play's entitlements so one
+/// user sees the same rights everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub grant_id: String,
+    /// The entitlement's name, as Play products map to ("premium").
+    pub entitlement: String,
+    pub source: String,
+    /// End of access, epoch ms; `None`: until revoked.
+    pub expires_at: Option<i64>,
+    pub note: Option<String>,
+    pub granted_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl Grant {
+    /// Whether it gives access at `now`.
+    pub fn gives_access(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
+/// Checks a grant's source: 1 to 40 lowercase letters, digits or `_`, and not `google_play`
+/// (Play's rights come from verified purchases, never from a grant).
+pub fn check_grant_source(source: &str) -> Result<(), String> {
+    if source == Source::GooglePlay.as_str() {
+        return Err("google_play rights come from verified purchases, not grants".into());
+    }
+    let ok = (1..=40).contains(&source.len())
+        && source
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "must be 1 to 40 lowercase letters, digits or _ (e.g. app_store, stripe, promotional)"
+                .into(),
+        )
+    }
+}
+
+/// Everything a user holds, whether or not it gives access now: Play entitlements with the
+/// purchases they are held through, and grants from other sources (not revoked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Held {
+    pub play: Vec<(Entitlement, Holding)>,
+    pub grants: Vec<Grant>,
+}
+
+/// What gives a user access at one moment, from every source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rights {
+    pub play: Vec<Entitlement>,
+    pub grants: Vec<Grant>,
+}
+
+impl Held {
+    /// What of it gives access at `now` ([`granted`], [`Grant::gives_access`]).
+    pub fn rights(self, now: i64) -> Rights {
+        Rights {
+            play: granted(self.play, now),
+            grants: self
+                .grants
+                .into_iter()
+                .filter(|g| g.gives_access(now))
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +258,50 @@ mod tests {
             let row = format!("{kind:?} {state:?} {expires:?} {e_state:?}");
             assert_eq!(grants_at(&e, &p, NOW), grants, "grants: {row}");
             assert_eq!(needs_refresh(&p, NOW), refresh, "refresh: {row}");
+        }
+    }
+
+    #[test]
+    fn grants_give_access_until_expiry_or_revocation() {
+        let grant = |expires_at, revoked_at| Grant {
+            grant_id: "g".into(),
+            entitlement: "premium".into(),
+            source: "stripe".into(),
+            expires_at,
+            note: None,
+            granted_at: 0,
+            revoked_at,
+        };
+        // (expires_at, revoked_at, gives access at NOW)
+        let table = [
+            (None, None, true),
+            (Some(NOW + 1), None, true),
+            (Some(NOW), None, false),
+            (None, Some(NOW - 1), false),
+            (Some(NOW + 1), Some(NOW - 1), false),
+        ];
+        for (expires_at, revoked_at, access) in table {
+            assert_eq!(
+                grant(expires_at, revoked_at).gives_access(NOW),
+                access,
+                "{expires_at:?} {revoked_at:?}"
+            );
+        }
+        let held = Held {
+            play: vec![],
+            grants: vec![grant(None, None), grant(Some(NOW), None)],
+        };
+        assert_eq!(held.rights(NOW).grants, vec![grant(None, None)]);
+    }
+
+    #[test]
+    fn grant_sources_are_named_plainly_and_never_google_play() {
+        for ok in ["app_store", "stripe", "promotional", "web2"] {
+            assert!(check_grant_source(ok).is_ok(), "{ok}");
+        }
+        let long = "x".repeat(41);
+        for bad in ["", "google_play", "App Store", "stripe!", long.as_str()] {
+            assert!(check_grant_source(bad).is_err(), "{bad:?}");
         }
     }
 }

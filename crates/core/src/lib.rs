@@ -21,7 +21,8 @@ pub mod verify;
 
 pub use account::AccountIdRule;
 pub use entitlement::{
-    Entitlement, EntitlementState, Holding, Source, granted, grants_at, needs_refresh, to_refresh,
+    Entitlement, EntitlementState, Grant, Held, Holding, Rights, Source, check_grant_source,
+    granted, grants_at, needs_refresh, to_refresh,
 };
 pub use ids::{IdError, PackageName, ProductId, PurchaseToken, UserId};
 pub use purchase::{Observation, ObservedItem, ProductKind, PurchaseRecord, PurchaseState};

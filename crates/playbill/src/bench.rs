@@ -345,6 +345,7 @@ impl Rig {
             api_keys: vec![ApiKeySetting {
                 name: "bench".into(),
                 key: KEY.into(),
+                role: Default::default(),
             }],
             apps: vec![AppSetting {
                 package_name: PKG.into(),

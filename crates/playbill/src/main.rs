@@ -19,12 +19,14 @@ use playbill_sandbox::forward::ForwardTarget;
 use playbill_sandbox::period::Period;
 use playbill_sandbox::state::Kind;
 use playbill_sandbox::{Sandbox, SandboxConfig};
-use playbill_server::config::{ApiKeySetting, AppSetting};
+use playbill_server::config::{ApiKeySetting, AppSetting, KeyRole};
 use playbill_server::{Application, Settings};
 use tokio::sync::watch;
 
 const DEMO_PACKAGE: &str = "com.example.playbill.demo";
 const DEMO_API_KEY: &str = "playbill-demo-key";
+/// The demo's operator key (grants, refund reviews, quarantine).
+const DEMO_ADMIN_KEY: &str = "playbill-demo-admin-key";
 
 #[derive(Parser)]
 #[command(
@@ -214,6 +216,12 @@ async fn serve(
             settings.api_keys.push(ApiKeySetting {
                 name: "demo".into(),
                 key: DEMO_API_KEY.into(),
+                role: KeyRole::App,
+            });
+            settings.api_keys.push(ApiKeySetting {
+                name: "demo-admin".into(),
+                key: DEMO_ADMIN_KEY.into(),
+                role: KeyRole::Admin,
             });
         }
         let stop = stop.clone();
@@ -277,6 +285,7 @@ fn seed_demo(sb: &Sandbox, settings: &mut Settings) {
 fn print_demo(api: &str, sandbox: &str) {
     let token = format!("demo-{}", std::process::id());
     let key = DEMO_API_KEY;
+    let admin = DEMO_ADMIN_KEY;
     let pkg = DEMO_PACKAGE;
     say(&format!(
         r#"
@@ -291,6 +300,9 @@ curl -s -X POST {api}/v1/apps/{pkg}/purchases:verify -H 'Authorization: Bearer {
 
 # 3. alice's entitlements, on any device:
 curl -s {api}/v1/apps/{pkg}/users/alice/entitlements -H 'Authorization: Bearer {key}'
+
+# 4. alice also paid on the web: an operator grants the same right from another source (admin key):
+curl -s -X POST {api}/v1/apps/{pkg}/users/alice/grants -H 'Authorization: Bearer {admin}' -H 'Content-Type: application/json' -d '{{"entitlement":"no_ads","source":"stripe"}}'
 
 Press Ctrl-C to stop."#
     ));

@@ -105,7 +105,7 @@ fn demo_mode_prints_curl_lines_that_work_as_printed() {
             break;
         }
     }
-    assert_eq!(curls.len(), 3, "{curls:#?}");
+    assert_eq!(curls.len(), 4, "{curls:#?}");
     let bought: serde_json::Value = serde_json::from_str(&sh(&curls[0])).unwrap();
     assert!(
         bought["purchase_token"]
@@ -118,6 +118,25 @@ fn demo_mode_prints_curl_lines_that_work_as_printed() {
     assert_eq!(verified["purchase"]["acknowledged"], true);
     let ents: serde_json::Value = serde_json::from_str(&sh(&curls[2])).unwrap();
     assert_eq!(ents["entitlements"][0]["entitlement"], "premium", "{ents}");
+    let granted: serde_json::Value = serde_json::from_str(&sh(&curls[3])).unwrap();
+    assert_eq!(granted["source"], "stripe", "{granted}");
+    let ents: serde_json::Value = serde_json::from_str(&sh(&curls[2])).unwrap();
+    let sources: Vec<(&str, &str)> = ents["entitlements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["entitlement"].as_str().unwrap(),
+                e["source"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [("premium", "google_play"), ("no_ads", "stripe")],
+        "{ents}"
+    );
     assert!(
         dir.path().join("playbill-data/playbill.db").exists(),
         "SQLite file in the data dir"

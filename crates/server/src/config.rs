@@ -131,6 +131,20 @@ pub struct ApiKeySetting {
     /// Who uses the key (shown in logs instead of the key).
     pub name: String,
     pub key: String,
+    /// `app` (the default): what an app and its backend need (verify, entitlements,
+    /// history). `admin`: everything, including operator routes (grants, refund reviews,
+    /// quarantine), which answer 403 to an app key.
+    #[serde(default)]
+    pub role: KeyRole,
+}
+
+/// What a key may reach.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRole {
+    #[default]
+    App,
+    Admin,
 }
 
 impl std::fmt::Debug for ApiKeySetting {
@@ -138,6 +152,7 @@ impl std::fmt::Debug for ApiKeySetting {
         f.debug_struct("ApiKeySetting")
             .field("name", &self.name)
             .field("key", &"<redacted>")
+            .field("role", &self.role)
             .finish()
     }
 }

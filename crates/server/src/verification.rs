@@ -6,7 +6,7 @@
 //! later verification (and the sweeper of a later issue) retries it well inside 3 days.
 
 use playbill_core::verify::{self, Action, Decision, Outcome, VerifyRequest};
-use playbill_core::{Entitlement, Holding, Observation, ProductKind, PurchaseRecord, UserId};
+use playbill_core::{Holding, Observation, ProductKind, PurchaseRecord, UserId};
 use playbill_google::GoogleError;
 use playbill_google::observe::{observe_product, observe_subscription};
 use playbill_store::notifications::InboxMessage;
@@ -321,7 +321,7 @@ pub async fn current_entitlements(
     state: &AppState,
     app: &App,
     user: &UserId,
-) -> Result<Vec<Entitlement>, ApiError> {
+) -> Result<playbill_core::Rights, ApiError> {
     let package = app.package.as_str();
     // One read in the common case; a second only after re-reading stale subscriptions.
     let held = state
@@ -329,12 +329,12 @@ pub async fn current_entitlements(
         .held_entitlements(package, user.as_str())
         .await?;
     let now = state.clock.now_ms();
-    let stale: Vec<Holding> = playbill_core::to_refresh(&held, now)
+    let stale: Vec<Holding> = playbill_core::to_refresh(&held.play, now)
         .into_iter()
         .cloned()
         .collect();
     if stale.is_empty() {
-        return Ok(playbill_core::granted(held, now));
+        return Ok(held.rights(now));
     }
     for stale in stale {
         let req = VerifyRequest {
@@ -358,5 +358,5 @@ pub async fn current_entitlements(
         .store
         .held_entitlements(package, user.as_str())
         .await?;
-    Ok(playbill_core::granted(held, state.clock.now_ms()))
+    Ok(held.rights(state.clock.now_ms()))
 }

@@ -17,8 +17,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use playbill_core::{Entitlement, Holding};
-
 use crate::StoreError;
 
 /// The channel of invalidations; the payload is `package\nuser`.
@@ -26,7 +24,7 @@ pub(crate) const CHANNEL: &str = "playbill_entitlements";
 /// Users kept at most; the whole cache is dropped beyond (a simple bound).
 const MAX_USERS: usize = 100_000;
 
-pub(crate) type Held = Arc<Vec<(Entitlement, Holding)>>;
+pub(crate) type Held = Arc<playbill_core::Held>;
 
 #[derive(Default)]
 pub(crate) struct HeldCache {

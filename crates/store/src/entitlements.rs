@@ -1,8 +1,8 @@
 //! Entitlements: written with their purchase, read per user.
 
 use playbill_core::{
-    Entitlement, EntitlementState, Holding, ProductId, ProductKind, PurchaseRecord, PurchaseState,
-    PurchaseToken, Source, granted,
+    Entitlement, EntitlementState, Held, Holding, ProductId, ProductKind, PurchaseRecord,
+    PurchaseState, PurchaseToken, Source, granted,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -48,16 +48,17 @@ pub(crate) async fn upsert(
 }
 
 impl Store {
-    /// The user's entitlements that may give access, each with its purchase: active, of a
-    /// purchase no newer token replaced and no void revoked, in name order. Whether one gives
-    /// access at a moment is [`playbill_core::grants_at`]; whether its purchase should be
-    /// re-read first is [`playbill_core::needs_refresh`]. One read, or none from the cache
-    /// (PostgreSQL, see `cache.rs`).
+    /// What the user holds that may give access: Play entitlements, each with its purchase
+    /// (active, of a purchase no newer token replaced and no void revoked, in name order),
+    /// and grants not revoked. Whether one gives access at a moment is
+    /// [`playbill_core::Held::rights`]; whether a purchase should be re-read first is
+    /// [`playbill_core::needs_refresh`]. Read from the database, or from the cache (see
+    /// `cache.rs`).
     pub async fn held_entitlements(
         &self,
         package: &str,
         user_id: &str,
-    ) -> Result<Vec<(Entitlement, Holding)>, StoreError> {
+    ) -> Result<Held, StoreError> {
         let Some(cache) = &self.cache else {
             return self.held_from_database(package, user_id).await;
         };
@@ -70,11 +71,7 @@ impl Store {
         Ok(held)
     }
 
-    async fn held_from_database(
-        &self,
-        package: &str,
-        user_id: &str,
-    ) -> Result<Vec<(Entitlement, Holding)>, StoreError> {
+    async fn held_from_database(&self, package: &str, user_id: &str) -> Result<Held, StoreError> {
         let rows = sqlx::query(
             "SELECT e.name, e.product_id, e.source, e.state, e.expires_at, e.auto_renewing,
                     e.quantity, e.test_purchase, p.purchase_token AS p_token,
@@ -89,9 +86,12 @@ impl Store {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let play = rows
+            .iter()
             .map(|r| Ok((entitlement_from_row(r)?, holding_from_row(r)?)))
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        let grants = crate::grants::held(&self.pool, package, user_id).await?;
+        Ok(Held { play, grants })
     }
 
     /// The user's entitlements that give access at `now`.
@@ -102,7 +102,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<Entitlement>, StoreError> {
         Ok(granted(
-            self.held_entitlements(package, user_id).await?,
+            self.held_entitlements(package, user_id).await?.play,
             now,
         ))
     }

@@ -129,11 +129,11 @@ both_backends!(
         );
         let held = store.held_entitlements("com.example", "u1").await.unwrap();
         assert_eq!(
-            playbill_core::to_refresh(&held, NOW + 1000).len(),
+            playbill_core::to_refresh(&held.play, NOW + 1000).len(),
             1,
             "expiry reached: stale, once however many rights it grants"
         );
-        assert!(playbill_core::to_refresh(&held, NOW).is_empty());
+        assert!(playbill_core::to_refresh(&held.play, NOW).is_empty());
         assert!(
             store
                 .active_entitlements("com.example", "u2", NOW)

@@ -29,6 +29,6 @@ async fn entitlements(
     let list = verification::current_entitlements(&state, &app, &user).await?;
     Ok(Json(json!({
         "user_id": user.as_str(),
-        "entitlements": list.iter().map(views::entitlement).collect::<Vec<_>>(),
+        "entitlements": views::rights(&list),
     })))
 }

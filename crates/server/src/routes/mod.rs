@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each with its `router()`, merged here.
 
 mod entitlements;
+mod grants;
 mod health;
 mod history;
 mod purchases;
@@ -22,6 +23,7 @@ pub fn router(push_path: Option<&str>) -> Router<AppState> {
         .merge(health::router())
         .merge(purchases::router())
         .merge(entitlements::router())
+        .merge(grants::router())
         .merge(history::router())
         .merge(reviews::router())
         .merge(rtdn::router());

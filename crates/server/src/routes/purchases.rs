@@ -64,7 +64,7 @@ async fn verify(
         status,
         Json(json!({
             "purchase": views::purchase(&verified.decision.record),
-            "entitlements": entitlements.iter().map(views::entitlement).collect::<Vec<_>>(),
+            "entitlements": views::rights(&entitlements),
         })),
     ))
 }

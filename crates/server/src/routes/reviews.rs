@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::JsonBody;
-use crate::auth::AppKey;
+use crate::auth::AdminKey;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -38,7 +38,7 @@ fn view(r: &RefundReview) -> Value {
 }
 
 async fn list(
-    _caller: AppKey,
+    _caller: AdminKey,
     State(state): State<AppState>,
     Path(package): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -56,7 +56,7 @@ struct Answer {
 }
 
 async fn answer(
-    _caller: AppKey,
+    _caller: AdminKey,
     State(state): State<AppState>,
     Path((package, segment)): Path<(String, String)>,
     JsonBody(body): JsonBody<Answer>,

@@ -16,7 +16,7 @@ use playbill_google::pubsub::PushEnvelope;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::AppKey;
+use crate::auth::AdminKey;
 use crate::error::ApiError;
 use crate::rtdn::{Incoming, NotProcessed, take_in};
 use crate::state::AppState;
@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 /// cause was fixed, e.g. the app was added to the configuration). 200 with the outcome; 422
 /// when it still cannot succeed (it stays quarantined); 503 on a transient failure.
 async fn replay(
-    _caller: AppKey,
+    _caller: AdminKey,
     State(state): State<AppState>,
     axum::extract::Path(segment): axum::extract::Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -136,7 +136,7 @@ struct QuarantineQuery {
 
 /// `GET /v1/rtdn/quarantine?limit=N`: bodies that could never be processed, newest first.
 async fn quarantine(
-    _caller: AppKey,
+    _caller: AdminKey,
     State(state): State<AppState>,
     query: Result<Query<QuarantineQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {

@@ -1,6 +1,6 @@
 //! JSON shapes of the API's answers. Times are RFC 3339 (UTC) or null.
 
-use playbill_core::{Entitlement, PurchaseRecord};
+use playbill_core::{Entitlement, Grant, PurchaseRecord};
 use playbill_google::observe::format_time;
 use serde_json::{Value, json};
 
@@ -19,6 +19,43 @@ pub fn purchase(r: &PurchaseRecord) -> Value {
         "expires_at": r.expires_at.map(format_time),
         "auto_renewing": r.auto_renewing,
         "test_purchase": r.test_purchase,
+    })
+}
+
+/// Every right a user has now, Play's and granted ones, in one list (each says its source).
+pub fn rights(r: &playbill_core::Rights) -> Vec<Value> {
+    r.play
+        .iter()
+        .map(entitlement)
+        .chain(r.grants.iter().map(grant_right))
+        .collect()
+}
+
+/// A grant as an entry of the entitlements list: the same fields as a Play entitlement's.
+fn grant_right(g: &Grant) -> Value {
+    json!({
+        "entitlement": g.entitlement,
+        "product_id": null,
+        "source": g.source,
+        "state": "active",
+        "expires_at": g.expires_at.map(format_time),
+        "auto_renewing": false,
+        "quantity": 1,
+        "test_purchase": false,
+        "grant_id": g.grant_id,
+    })
+}
+
+/// A grant as operators see it.
+pub fn grant(g: &Grant) -> Value {
+    json!({
+        "grant_id": g.grant_id,
+        "entitlement": g.entitlement,
+        "source": g.source,
+        "expires_at": g.expires_at.map(format_time),
+        "note": g.note,
+        "granted_at": format_time(g.granted_at),
+        "revoked_at": g.revoked_at.map(format_time),
     })
 }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use playbill_core::AccountIdRule;
 use playbill_sandbox::{Sandbox, SandboxConfig};
 use playbill_server::config::{
-    ApiKeySetting, AppSetting, GoogleSettings, JobSettings, RetrySettings, RtdnSettings,
+    ApiKeySetting, AppSetting, GoogleSettings, JobSettings, KeyRole, RetrySettings, RtdnSettings,
 };
 use playbill_server::oidc::PushAuthSettings;
 use playbill_server::{Application, Clock, Settings};
@@ -21,6 +21,8 @@ pub const PKG: &str = "com.example.game";
 /// An app whose obfuscated account ids are raw user ids.
 pub const RAW_PKG: &str = "com.example.raw";
 pub const KEY: &str = "test-api-key-0123456789";
+/// An operator's key (role admin).
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
 pub const MAX_ATTEMPTS: u32 = 3;
 /// The push subscription the server takes notifications from, and what its tokens carry.
 pub const PUSH_SUBSCRIPTION: &str = "projects/playbill-test/subscriptions/playbill-push";
@@ -107,10 +109,18 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
                 max_backoff_ms: 50,
             },
         },
-        api_keys: vec![ApiKeySetting {
-            name: "tests".into(),
-            key: KEY.into(),
-        }],
+        api_keys: vec![
+            ApiKeySetting {
+                name: "tests".into(),
+                key: KEY.into(),
+                role: KeyRole::App,
+            },
+            ApiKeySetting {
+                name: "operator".into(),
+                key: ADMIN_KEY.into(),
+                role: KeyRole::Admin,
+            },
+        ],
         apps: vec![
             app_setting(PKG, AccountIdRule::Sha256),
             app_setting(RAW_PKG, AccountIdRule::Raw),
@@ -220,6 +230,25 @@ impl TestApp {
             .control(&format!("apps/{pkg}/purchases"), purchase)
             .await;
         got["purchase_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Any call to the API at `base` (this instance's `api`, or another's) with `key`.
+    pub async fn call(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{base}{path}"));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        reply(req.send().await.unwrap()).await
     }
 
     pub async fn verify_raw(&self, pkg: &str, body: Value, key: Option<&str>) -> Reply {

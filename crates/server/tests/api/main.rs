@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod auth_and_input;
 mod failures;
 mod ownership;

@@ -261,7 +261,7 @@ api_test!(
         let listed = app
             .http
             .get(format!("{}/v1/rtdn/quarantine", app.api))
-            .bearer_auth(KEY)
+            .bearer_auth(ADMIN_KEY)
             .send()
             .await
             .unwrap();
@@ -294,7 +294,7 @@ api_test!(
             let r = app
                 .http
                 .post(format!("{}/v1/rtdn/quarantine/{segment}", app.api))
-                .bearer_auth(KEY)
+                .bearer_auth(ADMIN_KEY)
                 .send()
                 .await
                 .unwrap();
@@ -341,7 +341,7 @@ async fn a_quarantined_body_is_replayed_once_its_app_is_served() {
     let r = app
         .http
         .post(format!("{api}/v1/rtdn/quarantine/{id}:replay"))
-        .bearer_auth(KEY)
+        .bearer_auth(ADMIN_KEY)
         .send()
         .await
         .unwrap();
@@ -492,7 +492,7 @@ async fn reviews(app: &TestApp) -> Vec<Value> {
     let r = app
         .http
         .get(format!("{}/v1/apps/{PKG}/refund-reviews", app.api))
-        .bearer_auth(KEY)
+        .bearer_auth(ADMIN_KEY)
         .send()
         .await
         .unwrap();
@@ -565,7 +565,7 @@ async fn refund_reviews_can_be_answered_by_an_operator() {
                     "{}/v1/apps/{PKG}/refund-reviews/{order}:answer",
                     app.api
                 ))
-                .bearer_auth(KEY)
+                .bearer_auth(ADMIN_KEY)
                 .json(&body)
                 .send()
                 .await
