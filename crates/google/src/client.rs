@@ -202,6 +202,73 @@ impl PlayClient {
         self.call(&m, &path, Some(body)).await.map(|_| ())
     }
 
+    /// `androidpublisher.orders.refund`: a full refund of the order; `revoke` also ends access
+    /// (and a subscription's future payments).
+    pub async fn refund_order(
+        &self,
+        package: &str,
+        order_id: &str,
+        revoke: bool,
+    ) -> Result<(), GoogleError> {
+        let m = methods::ORDERS_REFUND;
+        let path = format!(
+            "{}?revoke={revoke}",
+            m.path(&[("packageName", package), ("orderId", order_id)])
+        );
+        self.call(&m, &path, None).await.map(|_| ())
+    }
+
+    /// `androidpublisher.purchases.subscriptionsv2.cancel`: stops renewals; access lasts
+    /// until the paid period ends.
+    pub async fn cancel_subscription_v2(
+        &self,
+        package: &str,
+        token: &str,
+        request: &crate::wire::CancelSubscriptionPurchaseRequest,
+    ) -> Result<(), GoogleError> {
+        self.post_v2(&methods::SUBSCRIPTIONSV2_CANCEL, package, token, request)
+            .await
+            .map(|_| ())
+    }
+
+    /// `androidpublisher.purchases.subscriptionsv2.defer`: moves every item's expiry (and the
+    /// next charge) later; needs the `etag` of the latest read.
+    pub async fn defer_subscription_v2(
+        &self,
+        package: &str,
+        token: &str,
+        request: &crate::wire::DeferSubscriptionPurchaseRequest,
+    ) -> Result<crate::wire::DeferSubscriptionPurchaseResponse, GoogleError> {
+        let m = methods::SUBSCRIPTIONSV2_DEFER;
+        let bytes = self.post_v2(&m, package, token, request).await?;
+        serde_json::from_slice(&bytes).map_err(|e| GoogleError::Decode(format!("{}: {e}", m.id)))
+    }
+
+    /// `androidpublisher.purchases.subscriptionsv2.revoke`: ends access now, with a refund.
+    pub async fn revoke_subscription_v2(
+        &self,
+        package: &str,
+        token: &str,
+        request: &crate::wire::RevokeSubscriptionPurchaseRequest,
+    ) -> Result<(), GoogleError> {
+        self.post_v2(&methods::SUBSCRIPTIONSV2_REVOKE, package, token, request)
+            .await
+            .map(|_| ())
+    }
+
+    async fn post_v2<B: serde::Serialize>(
+        &self,
+        m: &Method,
+        package: &str,
+        token: &str,
+        request: &B,
+    ) -> Result<Vec<u8>, GoogleError> {
+        let path = m.path(&[("packageName", package), ("token", token)]);
+        let body = serde_json::to_value(request)
+            .map_err(|e| GoogleError::Decode(format!("{}: {e}", m.id)))?;
+        self.call(m, &path, Some(body)).await
+    }
+
     async fn read<T: DeserializeOwned>(
         &self,
         method: &Method,

@@ -83,6 +83,14 @@ methods! {
         "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases";
     ORDERS_REVIEWREFUND = "androidpublisher.orders.reviewrefund", "POST",
         "androidpublisher/v3/applications/{packageName}/orders/{orderId}:reviewrefund";
+    ORDERS_REFUND = "androidpublisher.orders.refund", "POST",
+        "androidpublisher/v3/applications/{packageName}/orders/{orderId}:refund";
+    SUBSCRIPTIONSV2_CANCEL = "androidpublisher.purchases.subscriptionsv2.cancel", "POST",
+        "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:cancel";
+    SUBSCRIPTIONSV2_DEFER = "androidpublisher.purchases.subscriptionsv2.defer", "POST",
+        "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:defer";
+    SUBSCRIPTIONSV2_REVOKE = "androidpublisher.purchases.subscriptionsv2.revoke", "POST",
+        "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:revoke";
 }
 
 /// The OAuth scope of the Play Developer API.

@@ -30,6 +30,8 @@ pub enum EventKind {
     NotificationRefused,
     /// A void (refund, chargeback) ended the purchase for good.
     Revoked,
+    /// An operator acted on it through Google (cancel, defer, revoke, refund).
+    AdminAction,
 }
 
 impl EventKind {
@@ -47,6 +49,7 @@ impl EventKind {
             EventKind::AwaitingOwner => "awaiting_owner",
             EventKind::NotificationRefused => "notification_refused",
             EventKind::Revoked => "revoked",
+            EventKind::AdminAction => "admin_action",
         }
     }
 }

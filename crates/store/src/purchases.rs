@@ -172,6 +172,28 @@ impl Store {
         row.as_ref().map(purchase_from_row).transpose()
     }
 
+    /// The stored purchase an order belongs to: its first order (`GPA.…`) or one of its
+    /// renewals (`GPA.…..N`).
+    pub async fn find_purchase_by_order(
+        &self,
+        package: &str,
+        order_id: &str,
+    ) -> Result<Option<PurchaseRecord>, StoreError> {
+        let first = order_id.split("..").next().unwrap_or(order_id);
+        let sql = format!(
+            "SELECT {PURCHASE_COLUMNS} FROM purchases
+             WHERE package_name = $1
+               AND (order_id = $2 OR substr(order_id, 1, length($2) + 2) = $2 || '..')
+             ORDER BY created_at DESC LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(package)
+            .bind(first)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(purchase_from_row).transpose()
+    }
+
     /// When the Google read behind the stored row began, if the token is stored.
     pub async fn purchase_observed_at(
         &self,

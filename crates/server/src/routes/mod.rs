@@ -1,5 +1,6 @@
 //! The HTTP API: one module per resource, each with its `router()`, merged here.
 
+mod admin;
 mod entitlements;
 mod grants;
 mod health;
@@ -24,6 +25,7 @@ pub fn router(push_path: Option<&str>) -> Router<AppState> {
         .merge(purchases::router())
         .merge(entitlements::router())
         .merge(grants::router())
+        .merge(admin::router())
         .merge(history::router())
         .merge(reviews::router())
         .merge(rtdn::router());

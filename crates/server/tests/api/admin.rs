@@ -292,3 +292,194 @@ api_test!(bad_grants_are_400_naming_the_field, |app| {
     );
     assert!(rights(&app, &app.api, "alice").await.is_empty());
 });
+
+/// POSTs an admin action; returns the reply.
+async fn act(app: &TestApp, path: &str, key: &str, body: Value) -> Reply {
+    app.call(
+        &app.api,
+        Method::POST,
+        &format!("/v1/apps/{PKG}/{path}"),
+        Some(key),
+        Some(body),
+    )
+    .await
+}
+
+/// alice buys and verifies `product` (`kind`); returns the token and the stored order id.
+async fn bought(app: &TestApp, product: &str, kind: &str) -> (String, String) {
+    let token = app.buy(PKG, json!({"product_id": product})).await;
+    let r = app.verify(PKG, "alice", product, &token, kind).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let order = r.body["purchase"]["order_id"].as_str().unwrap().to_owned();
+    (token, order)
+}
+
+api_test!(admin_actions_on_subscriptions_go_through_google, |app| {
+    let (token, _) = bought(&app, "premium", "subscription").await;
+    let expiry = |r: &Reply| {
+        playbill_google::observe::parse_time("", r.body["purchase"]["expires_at"].as_str().unwrap())
+            .unwrap()
+    };
+    let path = |verb: &str| format!("subscriptions/{token}:{verb}");
+
+    // An app key cannot; an unknown token is 404; bad bodies are 400 and change nothing.
+    let r = act(&app, &path("cancel"), KEY, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = act(
+        &app,
+        "subscriptions/unknown-token:cancel",
+        ADMIN_KEY,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    for (verb, body, needle) in [
+        ("defer", json!({"days": 0}), "days"),
+        ("defer", json!({}), "days"),
+        ("revoke", json!({"refund": "half"}), "refund"),
+        (
+            "cancel",
+            json!({"cancellation_type": "NOW"}),
+            "cancellation_type",
+        ),
+        ("pause", json!({}), "pause"),
+    ] {
+        let r = act(&app, &path(verb), ADMIN_KEY, body.clone()).await;
+        assert!(r.status.is_client_error(), "{verb} {body}: {}", r.body);
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(needle),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(
+        app.stored_state(PKG, &token).await.as_deref(),
+        Some("ACTIVE")
+    );
+    assert_eq!(
+        app.google_calls("POST", ":cancel").await + app.google_calls("POST", ":defer").await,
+        0,
+        "nothing refused reached Google"
+    );
+
+    // Defer: 30 days later, at Google and here.
+    let before = app
+        .store
+        .find_purchase(PKG, &token)
+        .await
+        .unwrap()
+        .unwrap()
+        .expires_at
+        .unwrap();
+    let r = act(&app, &path("defer"), ADMIN_KEY, json!({"days": 30})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(expiry(&r), before + 30 * 86_400_000);
+
+    // Cancel: renewals stop, access lasts until the paid period ends.
+    let r = act(&app, &path("cancel"), ADMIN_KEY, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["purchase"]["state"], "CANCELED");
+    assert_eq!(r.body["purchase"]["auto_renewing"], false);
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["no_ads", "pro"]);
+
+    // Revoke: access ends now, and never comes back from a late read.
+    let r = act(
+        &app,
+        &path("revoke"),
+        ADMIN_KEY,
+        json!({"refund": "prorated"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(app.entitlement_names(PKG, "alice").await.is_empty());
+    let kinds = app.events(PKG, &token).await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| k.as_str() == "admin_action")
+            .count(),
+        3,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"revoked".to_owned()), "{kinds:?}");
+    let history = app.store.events_for_token(PKG, &token).await.unwrap();
+    let actions: Vec<&Value> = history
+        .iter()
+        .filter(|e| e.kind == "admin_action")
+        .map(|e| &e.detail["action"])
+        .collect();
+    assert_eq!(
+        actions,
+        [&json!("defer"), &json!("cancel"), &json!("revoke")]
+    );
+    assert!(
+        history
+            .iter()
+            .all(|e| e.kind != "admin_action" || e.detail["by"] == "operator")
+    );
+});
+
+api_test!(refunding_an_order_keeps_or_revokes_access, |app| {
+    let (gems, gems_order) = bought(&app, "gems", "one_time").await;
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["gems"]);
+
+    let r = act(&app, "orders/GPA.0000-no-such:refund", ADMIN_KEY, json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = act(&app, &format!("orders/{gems_order}:refund"), KEY, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = act(
+        &app,
+        &format!("subscriptions/{gems}:cancel"),
+        ADMIN_KEY,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "a one-time purchase: {}",
+        r.body
+    );
+
+    // Money back, goods kept.
+    let r = act(
+        &app,
+        &format!("orders/{gems_order}:refund"),
+        ADMIN_KEY,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["done"]["revoke"], false);
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["gems"]);
+    // Google refuses a second full refund; its refusal comes back as a client error.
+    let r = act(
+        &app,
+        &format!("orders/{gems_order}:refund"),
+        ADMIN_KEY,
+        json!({"revoke": true}),
+    )
+    .await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["gems"]);
+
+    // A subscription's order refunded with revoke: access ends now.
+    let (sub, sub_order) = bought(&app, "premium", "subscription").await;
+    assert_eq!(
+        app.entitlement_names(PKG, "alice").await,
+        ["gems", "no_ads", "pro"]
+    );
+    let r = act(
+        &app,
+        &format!("orders/{sub_order}:refund"),
+        ADMIN_KEY,
+        json!({"revoke": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.entitlement_names(PKG, "alice").await, ["gems"]);
+    assert!(app.events(PKG, &sub).await.contains(&"revoked".to_owned()));
+});
