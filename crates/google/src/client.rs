@@ -202,6 +202,42 @@ impl PlayClient {
         self.call(&m, &path, Some(body)).await.map(|_| ())
     }
 
+    /// `androidpublisher.externaltransactions.createexternaltransaction`: reports an
+    /// alternative-billing transaction (within 24 hours of it).
+    pub async fn create_external_transaction(
+        &self,
+        package: &str,
+        transaction_id: &str,
+        body: &crate::external::ExternalTransaction,
+    ) -> Result<(), GoogleError> {
+        let m = methods::EXTERNALTRANSACTIONS_CREATE;
+        let path = methods::with_query(
+            m.path(&[("applicationsId", package)]),
+            &[("externalTransactionId", transaction_id.to_owned())],
+        );
+        let body = serde_json::to_value(body)
+            .map_err(|e| GoogleError::Decode(format!("{}: {e}", m.id)))?;
+        self.call(&m, &path, Some(body)).await.map(|_| ())
+    }
+
+    /// `androidpublisher.externaltransactions.refundexternaltransaction`: a full or partial
+    /// refund of a reported transaction (within 24 hours of the refund).
+    pub async fn refund_external_transaction(
+        &self,
+        package: &str,
+        transaction_id: &str,
+        body: &crate::external::RefundExternalTransactionRequest,
+    ) -> Result<(), GoogleError> {
+        let m = methods::EXTERNALTRANSACTIONS_REFUND;
+        let path = m.path(&[
+            ("applicationsId", package),
+            ("externalTransactionsId", transaction_id),
+        ]);
+        let body = serde_json::to_value(body)
+            .map_err(|e| GoogleError::Decode(format!("{}: {e}", m.id)))?;
+        self.call(&m, &path, Some(body)).await.map(|_| ())
+    }
+
     /// `androidpublisher.orders.refund`: a full refund of the order; `revoke` also ends access
     /// (and a subscription's future payments).
     pub async fn refund_order(

@@ -83,6 +83,10 @@ methods! {
         "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases";
     ORDERS_REVIEWREFUND = "androidpublisher.orders.reviewrefund", "POST",
         "androidpublisher/v3/applications/{packageName}/orders/{orderId}:reviewrefund";
+    EXTERNALTRANSACTIONS_CREATE = "androidpublisher.externaltransactions.createexternaltransaction", "POST",
+        "androidpublisher/v3/applications/{applicationsId}/externalTransactions";
+    EXTERNALTRANSACTIONS_REFUND = "androidpublisher.externaltransactions.refundexternaltransaction", "POST",
+        "androidpublisher/v3/applications/{applicationsId}/externalTransactions/{externalTransactionsId}:refund";
     ORDERS_REFUND = "androidpublisher.orders.refund", "POST",
         "androidpublisher/v3/applications/{packageName}/orders/{orderId}:refund";
     SUBSCRIPTIONSV2_CANCEL = "androidpublisher.purchases.subscriptionsv2.cancel", "POST",

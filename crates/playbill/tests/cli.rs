@@ -45,6 +45,12 @@ impl Running {
             .to_owned()
     }
 
+    /// Stops it as a crash would (SIGKILL: nothing runs on the way out).
+    fn crash(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     fn terminate(mut self) -> std::process::ExitStatus {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -311,4 +317,98 @@ fn googles_python_client_uses_the_sandbox_key_file() {
         "key file points at the sandbox"
     );
     assert!(run.terminate().success());
+}
+
+/// An external-transaction report accepted (202) while Google is down is stored, not held in
+/// memory: the server crashes, Google comes back, the next server delivers it.
+#[test]
+fn an_external_transaction_report_survives_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut sandbox = Running::start(
+        &[
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            "key.json",
+        ],
+        d,
+    );
+    let sb = sandbox.listening("sandbox");
+    let pkg = "com.example.external";
+    let faults = format!("{sb}/sandbox/v1/faults");
+    sh(&format!(
+        "curl -sf -X POST {faults} -H 'content-type: application/json' -d '{{\"path_contains\":\"externalTransactions\",\"status\":503,\"count\":100000}}'"
+    ));
+    let issued: serde_json::Value = serde_json::from_str(&sh(&format!(
+        "curl -sf -X POST {sb}/sandbox/v1/apps/{pkg}/external-transaction-tokens"
+    )))
+    .unwrap();
+    let token = issued["external_transaction_token"].as_str().unwrap();
+    std::fs::write(
+        d.join("config.toml"),
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite://{db}\"\n\
+             [google]\nandroidpublisher_url = \"{sb}/\"\n\
+             [google.retry]\nmax_attempts = 2\ninitial_backoff_ms = 10\nmax_backoff_ms = 20\n\
+             [jobs]\nexternal_outbox_interval_ms = 200\n\
+             [[api_keys]]\nname = \"ops\"\nkey = \"ops-admin-key-0123456789\"\nrole = \"admin\"\n\
+             [[apps]]\npackage_name = \"{pkg}\"\nservice_account_key = \"{key}\"\n",
+            db = d.join("state/playbill.db").display(),
+            key = d.join("key.json").display(),
+        ),
+    )
+    .unwrap();
+    let serve = ["serve", "--config", "config.toml"];
+    let mut first = Running::start(&serve, d);
+    let api = first.listening("playbill");
+    let body = format!(
+        "{{\"external_transaction_id\":\"order-1\",\"type\":\"one_time\",\"external_transaction_token\":\"{token}\",\"currency\":\"EUR\",\"pre_tax_amount_micros\":1000000,\"tax_amount_micros\":190000,\"region_code\":\"DE\"}}"
+    );
+    let status = sh(&format!(
+        "curl -s -o /dev/null -w '%{{http_code}}' -X POST {api}/v1/apps/{pkg}/external-transactions -H 'Authorization: Bearer ops-admin-key-0123456789' -H 'content-type: application/json' -d '{body}'"
+    ));
+    assert_eq!(status, "202");
+    // The first delivery failed (Google is down) and was recorded: the report waits, stored.
+    let attempts = || -> i64 {
+        let shown: serde_json::Value = serde_json::from_str(&sh(&format!(
+            "curl -sf {api}/v1/apps/{pkg}/external-transactions/order-1 -H 'Authorization: Bearer ops-admin-key-0123456789'"
+        )))
+        .unwrap();
+        shown["reports"][0]["attempts"].as_i64().unwrap()
+    };
+    let started = std::time::Instant::now();
+    while attempts() == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let at_google = || -> usize {
+        let list: serde_json::Value = serde_json::from_str(&sh(&format!(
+            "curl -sf {sb}/sandbox/v1/apps/{pkg}/external-transactions"
+        )))
+        .unwrap();
+        list["external_transactions"].as_array().unwrap().len()
+    };
+    first.crash();
+    assert_eq!(at_google(), 0, "Google was down: nothing was delivered");
+    sh(&format!("curl -sf -X DELETE {faults}"));
+
+    let mut second = Running::start(&serve, d);
+    let api = second.listening("playbill");
+    let started = std::time::Instant::now();
+    while at_google() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the report was not delivered after the restart"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let shown: serde_json::Value = serde_json::from_str(&sh(&format!(
+        "curl -sf {api}/v1/apps/{pkg}/external-transactions/order-1 -H 'Authorization: Bearer ops-admin-key-0123456789'"
+    )))
+    .unwrap();
+    assert_eq!(shown["reports"][0]["state"], "delivered", "{shown}");
+    assert!(second.terminate().success());
+    assert!(sandbox.terminate().success());
 }

@@ -59,6 +59,9 @@ pub struct JobSettings {
     pub ack_sweep_interval_ms: u64,
     /// How often Google's voided purchases are synced (the safety net behind notifications).
     pub voided_sync_interval_ms: u64,
+    /// How often external-transaction reports still owed to Google are retried (each is also
+    /// sent as soon as it is accepted, and on start-up).
+    pub external_outbox_interval_ms: u64,
 }
 
 impl Default for JobSettings {
@@ -66,6 +69,7 @@ impl Default for JobSettings {
         Self {
             ack_sweep_interval_ms: 5 * 60 * 1000,
             voided_sync_interval_ms: 15 * 60 * 1000,
+            external_outbox_interval_ms: 30 * 1000,
         }
     }
 }
@@ -266,6 +270,10 @@ impl Settings {
         for (name, ms) in [
             ("ack_sweep_interval_ms", self.jobs.ack_sweep_interval_ms),
             ("voided_sync_interval_ms", self.jobs.voided_sync_interval_ms),
+            (
+                "external_outbox_interval_ms",
+                self.jobs.external_outbox_interval_ms,
+            ),
         ] {
             if !(100..=86_400_000).contains(&ms) {
                 return err(format!("jobs.{name}: must be between 100 ms and one day"));

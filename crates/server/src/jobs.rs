@@ -8,6 +8,9 @@
 //! The same run adopts orphans whose predecessor has an owner by now (the safety net behind
 //! a notification's own adoption, which may fail or race).
 //!
+//! The external-transaction outbox (see `external.rs`): reports owed to Google, on start-up
+//! and at its interval; each report is claimed, so instances share it without a lease.
+//!
 //! The voided-purchases sync: the safety net behind notifications. Per app, it lists what
 //! Google voided since its high-water mark (`voidedpurchases.list`, type 1 with quantity-based
 //! partial refunds, at most a few pages a run to stay far inside the API's 30 calls per 30 s
@@ -34,6 +37,7 @@ const ALERT_WINDOW_MS: i64 = DAY_MS;
 pub struct Intervals {
     pub ack_sweep: Duration,
     pub voided_sync: Duration,
+    pub external_outbox: Duration,
 }
 
 /// Runs the jobs until `shutdown` resolves.
@@ -42,12 +46,19 @@ pub async fn run(state: AppState, intervals: Intervals, shutdown: impl Future<Ou
     tokio::pin!(shutdown);
     let mut next_ack = tokio::time::Instant::now() + intervals.ack_sweep;
     let mut next_voided = tokio::time::Instant::now() + intervals.voided_sync;
+    // At once: reports accepted before a restart go out now.
+    let mut next_outbox = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
-            _ = tokio::time::sleep_until(next_ack.min(next_voided)) => {}
+            _ = tokio::time::sleep_until(next_ack.min(next_voided).min(next_outbox)) => {}
         }
         let now = tokio::time::Instant::now();
+        if now >= next_outbox {
+            next_outbox = now + intervals.external_outbox;
+            // No lease: each report is claimed on its own, so instances share the work.
+            crate::external::deliver_due(&state).await;
+        }
         if now >= next_ack {
             next_ack = now + intervals.ack_sweep;
             if leased(&state, "ack_sweeper", &holder, intervals.ack_sweep).await {

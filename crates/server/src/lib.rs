@@ -20,6 +20,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod external;
 pub mod jobs;
 pub mod metrics;
 pub mod oidc;

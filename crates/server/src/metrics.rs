@@ -10,6 +10,8 @@ pub struct Metrics {
     pub rtdn_processed: AtomicU64,
     pub rtdn_quarantined: AtomicU64,
     pub rtdn_test_notifications: AtomicU64,
+    /// External-transaction reports Google refused, or that ran out of their 24 hours.
+    pub external_reports_failed: AtomicU64,
 }
 
 impl Metrics {
@@ -39,6 +41,11 @@ impl Metrics {
                 "playbill_rtdn_test_notifications_total",
                 "Test notifications from Play Console.",
                 &self.rtdn_test_notifications,
+            ),
+            (
+                "playbill_external_reports_failed_total",
+                "External-transaction reports Google did not take (refused, or past 24 hours).",
+                &self.external_reports_failed,
             ),
         ] {
             out.push_str(&format!(

@@ -134,6 +134,7 @@ impl Application {
             crate::jobs::Intervals {
                 ack_sweep: Duration::from_millis(settings.jobs.ack_sweep_interval_ms),
                 voided_sync: Duration::from_millis(settings.jobs.voided_sync_interval_ms),
+                external_outbox: Duration::from_millis(settings.jobs.external_outbox_interval_ms),
             },
         );
         let router = routes::router(push_path.as_deref())

@@ -3,7 +3,7 @@
 //! instances), through sqlx's `Any` driver. Every store test runs on both.
 //!
 //! - [`Store`]: connect, migrate, and one module per aggregate with all its SQL:
-//!   [`purchases`], [`entitlements`], [`events`], [`grants`] (rights from other platforms), [`notifications`] (the RTDN inbox,
+//!   [`purchases`], [`entitlements`], [`events`], [`grants`] (rights from other platforms), [`external`] (alternative-billing transactions and their outbox), [`notifications`] (the RTDN inbox,
 //!   quarantine, orphan tokens and replaced tokens), [`jobs`] (leases for background jobs), [`reviews`] (refund reviews).
 //! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
 //!   the server, not the store, decides what HTTP status each becomes.
@@ -14,6 +14,7 @@ mod db;
 pub mod entitlements;
 mod error;
 pub mod events;
+pub mod external;
 pub mod grants;
 pub mod jobs;
 pub mod notifications;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod entitlements;
+mod external;
 mod grants;
 mod health;
 mod history;
@@ -26,6 +27,7 @@ pub fn router(push_path: Option<&str>) -> Router<AppState> {
         .merge(entitlements::router())
         .merge(grants::router())
         .merge(admin::router())
+        .merge(external::router())
         .merge(history::router())
         .merge(reviews::router())
         .merge(rtdn::router());

@@ -136,7 +136,10 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
             },
         }),
         rtdn_pull: None,
-        jobs: JobSettings::default(),
+        jobs: JobSettings {
+            external_outbox_interval_ms: 200,
+            ..JobSettings::default()
+        },
     };
     tweak(&mut settings);
     let clock = Clock::system();
