@@ -13,6 +13,7 @@
 //!   tokens never grant).
 
 pub mod account;
+pub mod books;
 pub mod entitlement;
 pub mod ids;
 pub mod lifecycle;

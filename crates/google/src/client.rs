@@ -305,6 +305,41 @@ impl PlayClient {
         self.call(m, &path, Some(body)).await
     }
 
+    /// `storage.objects.list` (a client made with Cloud Storage's root URL and a storage
+    /// scope): one page of the objects under `prefix`.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        page_token: Option<&str>,
+    ) -> Result<crate::storage::Objects, GoogleError> {
+        let m = crate::storage::OBJECTS_LIST;
+        let mut query = vec![("prefix", prefix.to_owned())];
+        if let Some(t) = page_token {
+            query.push(("pageToken", t.to_owned()));
+        }
+        let path = methods::with_query(m.path(&[("bucket", bucket)]), &query);
+        self.read(&m, &path).await.map(|r| r.value)
+    }
+
+    /// `storage.objects.get` with `alt=media`: an object's bytes at one `generation`.
+    pub async fn download_object(
+        &self,
+        bucket: &str,
+        name: &str,
+        generation: &str,
+    ) -> Result<Vec<u8>, GoogleError> {
+        let m = crate::storage::OBJECTS_GET;
+        let path = methods::with_query(
+            m.path(&[("bucket", bucket), ("object", name)]),
+            &[
+                ("alt", "media".to_owned()),
+                ("generation", generation.to_owned()),
+            ],
+        );
+        self.call(&m, &path, None).await
+    }
+
     async fn read<T: DeserializeOwned>(
         &self,
         method: &Method,

@@ -23,6 +23,7 @@ pub mod methods;
 pub mod observe;
 pub mod pubsub;
 pub mod pubsub_client;
+pub mod reports;
 pub mod rtdn;
 pub mod storage;
 pub mod wire;

@@ -16,6 +16,20 @@ pub const DEVSTORAGE_READ_ONLY_SCOPE: &str = "https://www.googleapis.com/auth/de
 pub const DEVSTORAGE_FULL_CONTROL_SCOPE: &str =
     "https://www.googleapis.com/auth/devstorage.full_control";
 
+/// `storage.objects.list` and `storage.objects.get` (`alt=media` for the bytes).
+pub const OBJECTS_LIST: crate::methods::Method = crate::methods::Method {
+    id: "storage.objects.list",
+    http_method: "GET",
+    flat_path: "storage/v1/b/{bucket}/o",
+};
+pub const OBJECTS_GET: crate::methods::Method = crate::methods::Method {
+    id: "storage.objects.get",
+    http_method: "GET",
+    flat_path: "storage/v1/b/{bucket}/o/{object}",
+};
+/// Cloud Storage's root URL.
+pub const STORAGE_URL: &str = "https://storage.googleapis.com/";
+
 /// `Objects`: one page of `storage.objects.list`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -20,6 +20,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "apps",
     "rtdn",
     "rtdn_pull",
+    "reports",
     "jobs",
 ];
 
@@ -47,8 +48,36 @@ pub struct Settings {
     /// Real-time developer notifications by Pub/Sub pull (off when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtdn_pull: Option<crate::pull::PullSettings>,
+    /// Play Console's financial reports bucket (import and reconciliation; off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reports: Option<ReportsSettings>,
     #[serde(default)]
     pub jobs: JobSettings,
+}
+
+/// Where Play Console's financial reports are (reference section 11).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsSettings {
+    /// The developer account's bucket, e.g. `pubsite_prod_rev_01234567890987654321` (Play
+    /// Console → Download reports → Copy Cloud Storage URI).
+    pub bucket: String,
+    /// A service account with "View financial data" in Play Console.
+    pub service_account_key: std::path::PathBuf,
+    /// Cloud Storage's root URL.
+    #[serde(default = "default_storage_url")]
+    pub storage_url: String,
+    /// How often new report files are imported.
+    #[serde(default = "default_import_interval")]
+    pub import_interval_ms: u64,
+}
+
+fn default_storage_url() -> String {
+    playbill_google::storage::STORAGE_URL.into()
+}
+
+fn default_import_interval() -> u64 {
+    6 * 3_600_000
 }
 
 /// Background jobs (each runs on one instance at a time).
@@ -206,6 +235,7 @@ impl Settings {
             apps: Vec::new(),
             rtdn: None,
             rtdn_pull: None,
+            reports: None,
             jobs: JobSettings::default(),
         }
     }

@@ -48,12 +48,32 @@ pub async fn run(state: AppState, intervals: Intervals, shutdown: impl Future<Ou
     let mut next_voided = tokio::time::Instant::now() + intervals.voided_sync;
     // At once: reports accepted before a restart go out now.
     let mut next_outbox = tokio::time::Instant::now();
+    let reports_every = state.reports.as_ref().map(|r| r.interval);
+    let far = Duration::from_secs(365 * 86_400);
+    let mut next_reports = tokio::time::Instant::now() + reports_every.unwrap_or(far);
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
-            _ = tokio::time::sleep_until(next_ack.min(next_voided).min(next_outbox)) => {}
+            _ = tokio::time::sleep_until(next_ack.min(next_voided).min(next_outbox).min(next_reports)) => {}
         }
         let now = tokio::time::Instant::now();
+        if let Some(every) = reports_every
+            && now >= next_reports
+        {
+            next_reports = now + every;
+            if leased(&state, "reports_import", &holder, every).await {
+                match crate::reports::import(&state).await {
+                    Ok(s) => tracing::info!(
+                        files = s.imported.len(),
+                        lines = s.lines,
+                        "reports imported"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reports could not be imported; the next run tries again")
+                    }
+                }
+            }
+        }
         if now >= next_outbox {
             next_outbox = now + intervals.external_outbox;
             // No lease: each report is claimed on its own, so instances share the work.

@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod oidc;
 pub mod pull;
+pub mod reports;
 pub mod reviews;
 pub mod routes;
 pub mod rtdn;

@@ -121,6 +121,25 @@ impl Application {
             Some(p) => Some((p.clone(), p.client(http.clone())?)),
             None => None,
         };
+        let reports = match &settings.reports {
+            Some(r) => {
+                let at = |m: String| ConfigError(format!("reports.{m}"));
+                let key = ServiceAccountKey::from_file(&r.service_account_key)
+                    .map_err(|e| at(format!("service_account_key: {e}")))?;
+                let auth = TokenSource::new(
+                    key,
+                    &[playbill_google::storage::DEVSTORAGE_READ_ONLY_SCOPE],
+                    http.clone(),
+                )
+                .map_err(|e| at(format!("service_account_key: {e}")))?;
+                Some(Arc::new(crate::reports::ReportsBucket {
+                    bucket: r.bucket.clone(),
+                    storage: PlayClient::new(http.clone(), &r.storage_url, Arc::new(auth), retry),
+                    interval: Duration::from_millis(r.import_interval_ms),
+                }))
+            }
+            None => None,
+        };
         let state = AppState {
             store: store.clone(),
             apps: Arc::new(apps),
@@ -128,6 +147,7 @@ impl Application {
             clock,
             rtdn,
             metrics: Default::default(),
+            reports,
         };
         let jobs = (
             state.clone(),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub clock: Clock,
     pub rtdn: Option<Arc<Rtdn>>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Play Console's financial reports, when configured.
+    pub reports: Option<Arc<crate::reports::ReportsBucket>>,
 }
 
 impl AppState {

@@ -4,7 +4,7 @@
 //!
 //! - [`Store`]: connect, migrate, and one module per aggregate with all its SQL:
 //!   [`purchases`], [`entitlements`], [`events`], [`grants`] (rights from other platforms), [`external`] (alternative-billing transactions and their outbox), [`notifications`] (the RTDN inbox,
-//!   quarantine, orphan tokens and replaced tokens), [`jobs`] (leases for background jobs), [`reviews`] (refund reviews).
+//!   quarantine, orphan tokens and replaced tokens), [`reports`] (imported financial report lines), [`jobs`] (leases for background jobs), [`reviews`] (refund reviews).
 //! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
 //!   the server, not the store, decides what HTTP status each becomes.
 
@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod notifications;
 mod one_statement;
 pub mod purchases;
+pub mod reports;
 pub mod reviews;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -7,6 +7,7 @@ mod grants;
 mod health;
 mod history;
 mod purchases;
+mod reports;
 mod reviews;
 mod rtdn;
 pub mod views;
@@ -28,6 +29,7 @@ pub fn router(push_path: Option<&str>) -> Router<AppState> {
         .merge(grants::router())
         .merge(admin::router())
         .merge(external::router())
+        .merge(reports::router())
         .merge(history::router())
         .merge(reviews::router())
         .merge(rtdn::router());

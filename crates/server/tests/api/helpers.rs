@@ -136,6 +136,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
             },
         }),
         rtdn_pull: None,
+        reports: None,
         jobs: JobSettings {
             external_outbox_interval_ms: 200,
             ..JobSettings::default()

@@ -8,6 +8,7 @@ mod auth_and_input;
 mod external;
 mod failures;
 mod ownership;
+mod reports;
 mod rtdn;
 mod verify_one_time;
 mod verify_subscription;
