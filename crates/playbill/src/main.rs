@@ -8,6 +8,7 @@
 //! `sandbox listening on http://ADDR`) so scripts can read them; logs go to stderr.
 
 mod bench;
+mod reports;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,7 +20,7 @@ use playbill_sandbox::forward::ForwardTarget;
 use playbill_sandbox::period::Period;
 use playbill_sandbox::state::Kind;
 use playbill_sandbox::{Sandbox, SandboxConfig};
-use playbill_server::config::{ApiKeySetting, AppSetting, KeyRole};
+use playbill_server::config::{ApiKeySetting, AppSetting, KeyRole, ReportsSettings};
 use playbill_server::{Application, Settings};
 use tokio::sync::watch;
 
@@ -84,6 +85,22 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(long, default_value = "playbill-data")]
         data_dir: PathBuf,
+    },
+    /// Financial reports, through a running playbill's API (admin key).
+    Reports {
+        #[command(subcommand)]
+        action: reports::Action,
+        /// The running playbill.
+        #[arg(
+            long,
+            global = true,
+            env = "PLAYBILL_API",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        api: String,
+        /// An admin key of that playbill.
+        #[arg(long, global = true, env = "PLAYBILL_ADMIN_KEY")]
+        key: Option<String>,
     },
     /// Measure, in-process against the sandbox: notifications by push, entitlement reads
     /// and Play API reads per notification, on SQLite and PostgreSQL; prints a report.
@@ -177,6 +194,10 @@ async fn run(command: Command) -> Result<(), BoxError> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Reports { action, api, key } => {
+            let key = key.ok_or("an admin key is required: --key or PLAYBILL_ADMIN_KEY")?;
+            reports::run(action, &api, &key).await
+        }
     }
 }
 
@@ -208,6 +229,15 @@ async fn serve(
         for app in &mut settings.apps {
             app.service_account_key = sb.key_file().to_path_buf();
         }
+        // The sandbox's reports bucket, so `playbill reports` works on the demo too.
+        let reports = settings.reports.get_or_insert_with(|| ReportsSettings {
+            bucket: playbill_sandbox::storage::DEFAULT_BUCKET.into(),
+            service_account_key: sb.key_file().to_path_buf(),
+            storage_url: String::new(),
+            import_interval_ms: 3_600_000,
+        });
+        reports.storage_url = format!("{}/", sb.base_url());
+        reports.service_account_key = sb.key_file().to_path_buf();
         if settings.apps.is_empty() {
             seed_demo(&sb, &mut settings);
             demo = Some(sb.base_url().to_owned());

@@ -412,3 +412,67 @@ fn an_external_transaction_report_survives_a_crash() {
     assert!(second.terminate().success());
     assert!(sandbox.terminate().success());
 }
+
+/// `playbill reports import` and `reconcile` against the demo (whose sandbox has a reports
+/// bucket): readable tables, and a clear failure with an app key.
+#[test]
+fn reports_commands_print_readable_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Running::start(
+        &[
+            "serve",
+            "--sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    let sandbox = run.listening("sandbox");
+    let api = run.listening("playbill");
+    let pkg = "com.example.playbill.demo";
+    // A sale the app never reported to playbill.
+    let bought: serde_json::Value = serde_json::from_str(&sh(&format!(
+        "curl -sf -X POST {sandbox}/sandbox/v1/apps/{pkg}/purchases -H 'content-type: application/json' -d '{{\"product_id\":\"remove_ads\"}}'"
+    )))
+    .unwrap();
+    let order = bought["order_id"].as_str().unwrap();
+    let env = [
+        ("PLAYBILL_API", api.as_str()),
+        ("PLAYBILL_ADMIN_KEY", "playbill-demo-admin-key"),
+    ];
+    let (ok, out, err) = run_to_end(&["reports", "import"], dir.path(), &env);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("imported 2 file(s)"), "{out}");
+    let month = out
+        .split("earnings/earnings_")
+        .nth(1)
+        .map(|rest| format!("{}-{}", &rest[..4], &rest[4..6]))
+        .unwrap_or_else(|| panic!("no earnings file in {out}"));
+    let (ok, out, err) = run_to_end(
+        &["reports", "reconcile", "--package", pkg, "--month", &month],
+        dir.path(),
+        &env,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("for {month}: 1 discrepancies")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "Charged by Google, not recorded here (1)\n  {order}\n"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("USD"), "{out}");
+    let (ok, _, err) = run_to_end(
+        &["reports", "import", "--key", "playbill-demo-key"],
+        dir.path(),
+        &env,
+    );
+    assert!(!ok, "an app key must not import");
+    assert!(err.contains("403") && err.contains("admin key"), "{err}");
+    assert!(run.terminate().success());
+}

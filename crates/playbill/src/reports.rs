@@ -1,0 +1,165 @@
+//! `playbill reports import|reconcile`: the financial-reports routes of a running playbill,
+//! as readable tables for an operator's terminal.
+
+use clap::Subcommand;
+use serde_json::Value;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Subcommand)]
+pub enum Action {
+    /// Import the bucket's new or rewritten report files now.
+    Import,
+    /// Reconcile one month of one app with what playbill recorded.
+    Reconcile {
+        /// The app's package name.
+        #[arg(long)]
+        package: String,
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+    },
+}
+
+pub async fn run(action: Action, api: &str, key: &str) -> Result<(), BoxError> {
+    let http = reqwest::Client::new();
+    let api = api.trim_end_matches('/');
+    let (req, what) = match &action {
+        Action::Import => (http.post(format!("{api}/v1/reports:import")), "import"),
+        Action::Reconcile { package, month } => (
+            http.get(format!("{api}/v1/apps/{package}/reports/reconciliation"))
+                .query(&[("month", month)]),
+            "reconciliation",
+        ),
+    };
+    let resp = req.bearer_auth(key).send().await?;
+    let status = resp.status();
+    let body: Value = resp.json().await?;
+    if !status.is_success() {
+        let msg = body["error"]["message"]
+            .as_str()
+            .unwrap_or("no error message");
+        return Err(format!("{what} failed: {status}: {msg}").into());
+    }
+    let text = match action {
+        Action::Import => import_table(&body),
+        Action::Reconcile { package, .. } => reconcile_table(&package, &body),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn import_table(b: &Value) -> String {
+    let imported = strs(&b["imported"]);
+    let mut out = format!(
+        "imported {} file(s), {} line(s); {} unchanged\n",
+        imported.len(),
+        b["lines"],
+        b["unchanged"]
+    );
+    for f in imported {
+        out.push_str(&format!("  imported  {f}\n"));
+    }
+    for f in b["failed"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "  FAILED    {}: {}\n",
+            f["file"].as_str().unwrap_or_default(),
+            f["error"].as_str().unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// Micros as a decimal amount with two places.
+fn money(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let cents = (micros.unsigned_abs() + 5_000) / 10_000;
+    format!("{sign}{}.{:02}", cents / 100, cents % 100)
+}
+
+fn reconcile_table(package: &str, b: &Value) -> String {
+    let charged = strs(&b["charged_not_recorded"]);
+    let refunded = strs(&b["refunded_not_revoked"]);
+    let granted: Vec<(String, String)> = b["granted_not_charged"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            let token = g["purchase_token"].as_str().unwrap_or_default();
+            // A token is a bearer secret of the purchase: its head is enough to find it.
+            let head: String = token.chars().take(8).collect();
+            (
+                g["order_id"].as_str().unwrap_or_default().to_owned(),
+                format!("{head}…"),
+            )
+        })
+        .collect();
+    let found = charged.len() + refunded.len() + granted.len();
+    let mut out = format!(
+        "Reconciliation of {package} for {}: {}\n",
+        b["month"].as_str().unwrap_or_default(),
+        if found == 0 {
+            "clean".to_owned()
+        } else {
+            format!("{found} discrepancies")
+        }
+    );
+    let mut section = |title: &str, rows: Vec<String>| {
+        out.push_str(&format!("\n{title} ({})\n", rows.len()));
+        for r in rows {
+            out.push_str(&format!("  {r}\n"));
+        }
+    };
+    section("Charged by Google, not recorded here", charged);
+    section(
+        "Granted here, never charged by Google",
+        granted
+            .into_iter()
+            .map(|(o, t)| format!("{o:<32} token {t}"))
+            .collect(),
+    );
+    section("Refunded in full by Google, still granted here", refunded);
+    out.push_str(&format!(
+        "\n{:<10}{:>14}{:>14}{:>14}{:>14}\n",
+        "Currency", "Gross", "Fees", "Tax", "Net"
+    ));
+    for (currency, t) in b["totals"].as_object().into_iter().flatten() {
+        let n = |k: &str| money(t[k].as_i64().unwrap_or_default());
+        out.push_str(&format!(
+            "{currency:<10}{:>14}{:>14}{:>14}{:>14}\n",
+            n("gross_micros"),
+            n("fees_micros"),
+            n("tax_micros"),
+            n("net_micros")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_rounds_to_cents() {
+        for (micros, s) in [
+            (1_234_560_000, "1234.56"),
+            (-500_000, "-0.50"),
+            (4_995, "0.00"),
+            (5_000, "0.01"),
+            (0, "0.00"),
+        ] {
+            assert_eq!(money(micros), s, "{micros}");
+        }
+    }
+}
