@@ -305,6 +305,80 @@ impl PlayClient {
         self.call(m, &path, Some(body)).await
     }
 
+    /// `androidpublisher.inappproducts.list`: one page (`token` from the previous one).
+    pub async fn list_inapp_products(
+        &self,
+        package: &str,
+        token: Option<&str>,
+    ) -> Result<crate::catalog::InappproductsListResponse, GoogleError> {
+        let m = methods::INAPPPRODUCTS_LIST;
+        let query: Vec<_> = token.map(|t| ("token", t.to_owned())).into_iter().collect();
+        let path = methods::with_query(m.path(&[("packageName", package)]), &query);
+        self.read(&m, &path).await.map(|r| r.value)
+    }
+
+    /// `androidpublisher.inappproducts.delete`.
+    pub async fn delete_inapp_product(&self, package: &str, sku: &str) -> Result<(), GoogleError> {
+        let m = methods::INAPPPRODUCTS_DELETE;
+        let path = m.path(&[("packageName", package), ("sku", sku)]);
+        self.call(&m, &path, None).await.map(|_| ())
+    }
+
+    /// `androidpublisher.monetization.subscriptions.list`: one page, with base plans.
+    pub async fn list_subscriptions(
+        &self,
+        package: &str,
+        page_token: Option<&str>,
+    ) -> Result<crate::catalog::ListSubscriptionsResponse, GoogleError> {
+        let m = methods::SUBSCRIPTIONS_LIST;
+        let query: Vec<_> = page_token
+            .map(|t| ("pageToken", t.to_owned()))
+            .into_iter()
+            .collect();
+        let path = methods::with_query(m.path(&[("packageName", package)]), &query);
+        self.read(&m, &path).await.map(|r| r.value)
+    }
+
+    /// `androidpublisher.monetization.subscriptions.basePlans.offers.list`: one page of a
+    /// subscription's offers (`base_plan_id` `-`: of every base plan).
+    pub async fn list_offers(
+        &self,
+        package: &str,
+        product_id: &str,
+        base_plan_id: &str,
+        page_token: Option<&str>,
+    ) -> Result<crate::catalog::ListSubscriptionOffersResponse, GoogleError> {
+        let m = methods::OFFERS_LIST;
+        let query: Vec<_> = page_token
+            .map(|t| ("pageToken", t.to_owned()))
+            .into_iter()
+            .collect();
+        let path = methods::with_query(
+            m.path(&[
+                ("packageName", package),
+                ("productId", product_id),
+                ("basePlanId", base_plan_id),
+            ]),
+            &query,
+        );
+        self.read(&m, &path).await.map(|r| r.value)
+    }
+
+    /// `androidpublisher.monetization.onetimeproducts.list`: one page.
+    pub async fn list_onetime_products(
+        &self,
+        package: &str,
+        page_token: Option<&str>,
+    ) -> Result<crate::catalog::ListOneTimeProductsResponse, GoogleError> {
+        let m = methods::ONETIMEPRODUCTS_LIST;
+        let query: Vec<_> = page_token
+            .map(|t| ("pageToken", t.to_owned()))
+            .into_iter()
+            .collect();
+        let path = methods::with_query(m.path(&[("packageName", package)]), &query);
+        self.read(&m, &path).await.map(|r| r.value)
+    }
+
     /// `storage.objects.list` (a client made with Cloud Storage's root URL and a storage
     /// scope): one page of the objects under `prefix`.
     pub async fn list_objects(
@@ -393,6 +467,7 @@ impl PlayClient {
         let token = self.auth.token().await?;
         let mut req = match method.http_method {
             "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
             _ => self.http.post(url),
         }
         .bearer_auth(token);

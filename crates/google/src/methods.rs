@@ -87,6 +87,16 @@ methods! {
         "androidpublisher/v3/applications/{applicationsId}/externalTransactions";
     EXTERNALTRANSACTIONS_REFUND = "androidpublisher.externaltransactions.refundexternaltransaction", "POST",
         "androidpublisher/v3/applications/{applicationsId}/externalTransactions/{externalTransactionsId}:refund";
+    INAPPPRODUCTS_LIST = "androidpublisher.inappproducts.list", "GET",
+        "androidpublisher/v3/applications/{packageName}/inappproducts";
+    INAPPPRODUCTS_DELETE = "androidpublisher.inappproducts.delete", "DELETE",
+        "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}";
+    SUBSCRIPTIONS_LIST = "androidpublisher.monetization.subscriptions.list", "GET",
+        "androidpublisher/v3/applications/{packageName}/subscriptions";
+    OFFERS_LIST = "androidpublisher.monetization.subscriptions.basePlans.offers.list", "GET",
+        "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers";
+    ONETIMEPRODUCTS_LIST = "androidpublisher.monetization.onetimeproducts.list", "GET",
+        "androidpublisher/v3/applications/{packageName}/oneTimeProducts";
     ORDERS_REFUND = "androidpublisher.orders.refund", "POST",
         "androidpublisher/v3/applications/{packageName}/orders/{orderId}:refund";
     SUBSCRIPTIONSV2_CANCEL = "androidpublisher.purchases.subscriptionsv2.cancel", "POST",

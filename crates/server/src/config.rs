@@ -91,6 +91,8 @@ pub struct JobSettings {
     /// How often external-transaction reports still owed to Google are retried (each is also
     /// sent as soon as it is accepted, and on start-up).
     pub external_outbox_interval_ms: u64,
+    /// How often every app's catalog is mirrored from Google.
+    pub catalog_sync_interval_ms: u64,
 }
 
 impl Default for JobSettings {
@@ -99,6 +101,7 @@ impl Default for JobSettings {
             ack_sweep_interval_ms: 5 * 60 * 1000,
             voided_sync_interval_ms: 15 * 60 * 1000,
             external_outbox_interval_ms: 30 * 1000,
+            catalog_sync_interval_ms: 60 * 60 * 1000,
         }
     }
 }
@@ -303,6 +306,10 @@ impl Settings {
             (
                 "external_outbox_interval_ms",
                 self.jobs.external_outbox_interval_ms,
+            ),
+            (
+                "catalog_sync_interval_ms",
+                self.jobs.catalog_sync_interval_ms,
             ),
         ] {
             if !(100..=86_400_000).contains(&ms) {

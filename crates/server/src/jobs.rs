@@ -11,6 +11,9 @@
 //! The external-transaction outbox (see `external.rs`): reports owed to Google, on start-up
 //! and at its interval; each report is claimed, so instances share it without a lease.
 //!
+//! The catalog sync: every app's catalog mirrored from Google (a minute after start at most,
+//! then at its interval).
+//!
 //! The voided-purchases sync: the safety net behind notifications. Per app, it lists what
 //! Google voided since its high-water mark (`voidedpurchases.list`, type 1 with quantity-based
 //! partial refunds, at most a few pages a run to stay far inside the API's 30 calls per 30 s
@@ -38,6 +41,7 @@ pub struct Intervals {
     pub ack_sweep: Duration,
     pub voided_sync: Duration,
     pub external_outbox: Duration,
+    pub catalog_sync: Duration,
 }
 
 /// Runs the jobs until `shutdown` resolves.
@@ -51,10 +55,16 @@ pub async fn run(state: AppState, intervals: Intervals, shutdown: impl Future<Ou
     let reports_every = state.reports.as_ref().map(|r| r.interval);
     let far = Duration::from_secs(365 * 86_400);
     let mut next_reports = tokio::time::Instant::now() + reports_every.unwrap_or(far);
+    // A minute after start (at most): a fresh deployment gets its catalog without waiting a
+    // whole interval.
+    let mut next_catalog =
+        tokio::time::Instant::now() + intervals.catalog_sync.min(Duration::from_secs(60));
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
-            _ = tokio::time::sleep_until(next_ack.min(next_voided).min(next_outbox).min(next_reports)) => {}
+            _ = tokio::time::sleep_until(
+                next_ack.min(next_voided).min(next_outbox).min(next_reports).min(next_catalog),
+            ) => {}
         }
         let now = tokio::time::Instant::now();
         if let Some(every) = reports_every
@@ -70,6 +80,17 @@ pub async fn run(state: AppState, intervals: Intervals, shutdown: impl Future<Ou
                     ),
                     Err(e) => {
                         tracing::warn!(error = %e, "reports could not be imported; the next run tries again")
+                    }
+                }
+            }
+        }
+        if now >= next_catalog {
+            next_catalog = now + intervals.catalog_sync;
+            if leased(&state, "catalog_sync", &holder, intervals.catalog_sync).await {
+                for app in state.apps.values() {
+                    if let Err(e) = crate::catalog::sync(&state, app).await {
+                        tracing::warn!(package = %app.package, error = %e,
+                            "the catalog could not be synced; the next run tries again");
                     }
                 }
             }

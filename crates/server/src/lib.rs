@@ -17,6 +17,7 @@
 //! - [`clock`]: the server's time (wall clock; movable in tests to follow the sandbox).
 
 pub mod auth;
+pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -155,6 +155,7 @@ impl Application {
                 ack_sweep: Duration::from_millis(settings.jobs.ack_sweep_interval_ms),
                 voided_sync: Duration::from_millis(settings.jobs.voided_sync_interval_ms),
                 external_outbox: Duration::from_millis(settings.jobs.external_outbox_interval_ms),
+                catalog_sync: Duration::from_millis(settings.jobs.catalog_sync_interval_ms),
             },
         );
         let router = routes::router(push_path.as_deref())

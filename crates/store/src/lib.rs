@@ -3,13 +3,14 @@
 //! instances), through sqlx's `Any` driver. Every store test runs on both.
 //!
 //! - [`Store`]: connect, migrate, and one module per aggregate with all its SQL:
-//!   [`purchases`], [`entitlements`], [`events`], [`grants`] (rights from other platforms), [`external`] (alternative-billing transactions and their outbox), [`notifications`] (the RTDN inbox,
+//!   [`purchases`], [`entitlements`], [`catalog`] (Google's catalog, mirrored), [`events`], [`grants`] (rights from other platforms), [`external`] (alternative-billing transactions and their outbox), [`notifications`] (the RTDN inbox,
 //!   quarantine, orphan tokens and replaced tokens), [`reports`] (imported financial report lines), [`jobs`] (leases for background jobs), [`reviews`] (refund reviews).
 //! - [`StoreError`]: conflicts (named unique constraints) are told apart from outages;
 //!   the server, not the store, decides what HTTP status each becomes.
 
 mod batch;
 mod cache;
+pub mod catalog;
 mod db;
 pub mod entitlements;
 mod error;

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each with its `router()`, merged here.
 
 mod admin;
+mod catalog;
 mod entitlements;
 mod external;
 mod grants;
@@ -30,6 +31,7 @@ pub fn router(push_path: Option<&str>) -> Router<AppState> {
         .merge(admin::router())
         .merge(external::router())
         .merge(reports::router())
+        .merge(catalog::router())
         .merge(history::router())
         .merge(reviews::router())
         .merge(rtdn::router());

@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod auth_and_input;
+mod catalog;
 mod external;
 mod failures;
 mod ownership;

@@ -1,0 +1,416 @@
+//! The catalog (mission point 1): Google's products mirrored into the store — in-app
+//! products, one-time products, subscriptions with their base plans, and offers — on demand
+//! and on a schedule, a sync replacing the app's mirror so that what Google removed is gone;
+//! and what app clients may show: only what is active, priced for a region, with the
+//! entitlements each product grants.
+
+use std::collections::BTreeMap;
+
+use playbill_google::catalog::{
+    BasePlan, BasePlanState, InAppProduct, InAppProductStatus, OneTimeProduct,
+    PurchaseOptionAvailability, PurchaseOptionState, Subscription, SubscriptionOffer,
+    SubscriptionOfferState,
+};
+use playbill_google::wire::Money;
+use playbill_store::catalog::{CatalogChange, CatalogItem};
+use serde_json::{Value, json};
+
+use playbill_core::verify::AppPolicy;
+
+use crate::error::ApiError;
+use crate::state::{App, AppState};
+
+fn json_of<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Reads the app's whole catalog from Google (every page of every list) and replaces the
+/// mirror with it. Nothing is replaced unless every list was read.
+pub async fn sync(state: &AppState, app: &App) -> Result<CatalogChange, ApiError> {
+    let package = app.package.as_str();
+    let play = &app.play;
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = play.list_inapp_products(package, token.as_deref()).await?;
+        for p in page.inappproduct.unwrap_or_default() {
+            let Some(sku) = p.sku.clone() else { continue };
+            items.push(CatalogItem {
+                item_id: format!("inapp:{sku}"),
+                kind: "inapp".into(),
+                body: json_of(&p)?,
+            });
+        }
+        token = page.token_pagination.and_then(|t| t.next_page_token);
+        if token.is_none() {
+            break;
+        }
+    }
+    loop {
+        let page = play
+            .list_onetime_products(package, token.as_deref())
+            .await?;
+        for p in page.one_time_products.unwrap_or_default() {
+            let Some(id) = p.product_id.clone() else {
+                continue;
+            };
+            items.push(CatalogItem {
+                item_id: format!("onetime:{id}"),
+                kind: "onetime".into(),
+                body: json_of(&p)?,
+            });
+        }
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut subscriptions = Vec::new();
+    loop {
+        let page = play.list_subscriptions(package, token.as_deref()).await?;
+        for s in page.subscriptions.unwrap_or_default() {
+            let Some(id) = s.product_id.clone() else {
+                continue;
+            };
+            items.push(CatalogItem {
+                item_id: format!("subscription:{id}"),
+                kind: "subscription".into(),
+                body: json_of(&s)?,
+            });
+            subscriptions.push(id);
+        }
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    for id in subscriptions {
+        loop {
+            let page = play
+                .list_offers(package, &id, "-", token.as_deref())
+                .await?;
+            for o in page.subscription_offers.unwrap_or_default() {
+                let (Some(plan), Some(offer)) = (o.base_plan_id.clone(), o.offer_id.clone()) else {
+                    continue;
+                };
+                items.push(CatalogItem {
+                    item_id: format!("offer:{id}/{plan}/{offer}"),
+                    kind: "offer".into(),
+                    body: json_of(&o)?,
+                });
+            }
+            token = page.next_page_token;
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    let change = state
+        .store
+        .replace_catalog(package, &items, state.clock.now_ms())
+        .await?;
+    tracing::info!(
+        package,
+        total = change.total,
+        added = change.added.len(),
+        removed = change.removed.len(),
+        updated = change.updated.len(),
+        "catalog synced"
+    );
+    Ok(change)
+}
+
+/// A `Money` as `{"currency", "micros"}`.
+fn money(m: &Money) -> Value {
+    let units = m.units.map_or(0, |u| u.0);
+    let micros = units * 1_000_000 + i64::from(m.nanos.unwrap_or(0)) / 1_000;
+    json!({"currency": m.currency_code, "micros": micros})
+}
+
+/// What app clients may show: the active products, base plans and offers of the mirror,
+/// priced for `region` (an ISO 3166-1 code; without one, prices are left out except an
+/// in-app product's default), each with the entitlements it grants. With a region, what is
+/// not sold there is left out.
+pub fn active_view(items: &[CatalogItem], region: Option<&str>, policy: &AppPolicy) -> Value {
+    let grants = |id: &str| match playbill_core::ProductId::parse(id) {
+        Ok(p) => policy.entitlement_names(&p),
+        Err(_) => vec![id.to_owned()],
+    };
+    let parse = |i: &CatalogItem| serde_json::from_str::<Value>(&i.body).ok();
+    let mut one_time: BTreeMap<String, Value> = BTreeMap::new();
+    let mut subscriptions = Vec::new();
+    let offers: Vec<SubscriptionOffer> = items
+        .iter()
+        .filter(|i| i.kind == "offer")
+        .filter_map(|i| serde_json::from_str(&i.body).ok())
+        .collect();
+    for i in items {
+        match i.kind.as_str() {
+            "inapp" => {
+                let Some(p) = parse(i).and_then(|v| serde_json::from_value::<InAppProduct>(v).ok())
+                else {
+                    continue;
+                };
+                let (Some(sku), Some(InAppProductStatus::Active)) = (p.sku.clone(), &p.status)
+                else {
+                    continue;
+                };
+                let price = match region {
+                    Some(r) => match p.prices.as_ref().and_then(|m| m.get(r)) {
+                        Some(price) => Some(price),
+                        None => continue,
+                    },
+                    None => p.default_price.as_ref(),
+                };
+                let title = p
+                    .listings
+                    .as_ref()
+                    .and_then(|l| l.get(p.default_language.as_deref().unwrap_or("")))
+                    .and_then(|l| l.title.clone());
+                one_time.insert(
+                    sku.clone(),
+                    json!({
+                        "product_id": sku,
+                        "title": title,
+                        "price": price.map(|p| json!({
+                            "currency": p.currency,
+                            "micros": p.price_micros.map(|m| m.0),
+                        })),
+                        "entitlements": grants(&sku),
+                    }),
+                );
+            }
+            "onetime" => {
+                let Some(p) =
+                    parse(i).and_then(|v| serde_json::from_value::<OneTimeProduct>(v).ok())
+                else {
+                    continue;
+                };
+                let Some(id) = p.product_id.clone() else {
+                    continue;
+                };
+                if one_time.contains_key(&id) {
+                    continue; // the same product, seen through the in-app products API
+                }
+                let options: Vec<_> = p
+                    .purchase_options
+                    .iter()
+                    .flatten()
+                    .filter(|o| o.state == Some(PurchaseOptionState::Active))
+                    .collect();
+                let price = match region {
+                    Some(r) => {
+                        let found = options.iter().find_map(|o| {
+                            o.regional_pricing_and_availability_configs
+                                .iter()
+                                .flatten()
+                                .find(|c| {
+                                    c.region_code.as_deref() == Some(r)
+                                        && c.availability
+                                            == Some(PurchaseOptionAvailability::Available)
+                                })
+                                .and_then(|c| c.price.as_ref())
+                        });
+                        match found {
+                            Some(m) => Some(money(m)),
+                            None => continue,
+                        }
+                    }
+                    None if options.is_empty() => continue,
+                    None => None,
+                };
+                let title = p.listings.iter().flatten().find_map(|l| l.title.clone());
+                one_time.insert(
+                    id.clone(),
+                    json!({"product_id": id, "title": title, "price": price,
+                           "entitlements": grants(&id)}),
+                );
+            }
+            "subscription" => {
+                let Some(s) = parse(i).and_then(|v| serde_json::from_value::<Subscription>(v).ok())
+                else {
+                    continue;
+                };
+                let Some(id) = s.product_id.clone() else {
+                    continue;
+                };
+                if s.archived == Some(true) {
+                    continue;
+                }
+                let plans: Vec<Value> = s
+                    .base_plans
+                    .iter()
+                    .flatten()
+                    .filter(|b| b.state == Some(BasePlanState::Active))
+                    .filter_map(|b| base_plan(&id, b, region, &offers))
+                    .collect();
+                if plans.is_empty() {
+                    continue;
+                }
+                let title = s.listings.iter().flatten().find_map(|l| l.title.clone());
+                subscriptions.push(json!({
+                    "product_id": id, "title": title, "entitlements": grants(&id),
+                    "base_plans": plans,
+                }));
+            }
+            _ => {}
+        }
+    }
+    json!({
+        "region": region,
+        "one_time_products": one_time.into_values().collect::<Vec<_>>(),
+        "subscriptions": subscriptions,
+    })
+}
+
+/// An active base plan for `region` (`None` if not sold there), with its active offers.
+fn base_plan(
+    product: &str,
+    b: &BasePlan,
+    region: Option<&str>,
+    offers: &[SubscriptionOffer],
+) -> Option<Value> {
+    let plan_id = b.base_plan_id.clone()?;
+    let price = match region {
+        Some(r) => {
+            let c = b
+                .regional_configs
+                .iter()
+                .flatten()
+                .find(|c| c.region_code.as_deref() == Some(r))?;
+            c.price.as_ref().map(money)
+        }
+        None => None,
+    };
+    let (kind, period) = if let Some(t) = &b.auto_renewing_base_plan_type {
+        ("auto_renewing", t.billing_period_duration.clone())
+    } else if let Some(t) = &b.prepaid_base_plan_type {
+        ("prepaid", t.billing_period_duration.clone())
+    } else if let Some(t) = &b.installments_base_plan_type {
+        ("installments", t.billing_period_duration.clone())
+    } else {
+        ("unknown", None)
+    };
+    let offers: Vec<Value> = offers
+        .iter()
+        .filter(|o| {
+            o.product_id.as_deref() == Some(product)
+                && o.base_plan_id.as_deref() == Some(plan_id.as_str())
+                && o.state == Some(SubscriptionOfferState::Active)
+                && region.is_none_or(|r| {
+                    o.regional_configs
+                        .iter()
+                        .flatten()
+                        .any(|c| c.region_code.as_deref() == Some(r))
+                })
+        })
+        .map(|o| {
+            json!({
+                "offer_id": o.offer_id,
+                "tags": o.offer_tags.iter().flatten().filter_map(|t| t.tag.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Some(json!({
+        "base_plan_id": plan_id,
+        "type": kind,
+        "billing_period": period,
+        "price": price,
+        "offers": offers,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(kind: &str, id: &str, body: Value) -> CatalogItem {
+        CatalogItem {
+            item_id: format!("{kind}:{id}"),
+            kind: kind.into(),
+            body: body.to_string(),
+        }
+    }
+
+    #[test]
+    fn only_what_is_active_and_sold_in_the_region() {
+        let usd =
+            |units: &str| json!({"currencyCode": "USD", "units": units, "nanos": 990_000_000});
+        let plan = |id: &str, state: &str| {
+            json!({
+                "basePlanId": id, "state": state,
+                "autoRenewingBasePlanType": {"billingPeriodDuration": "P1M"},
+                "regionalConfigs": [{"regionCode": "US", "price": usd("4")}],
+            })
+        };
+        let items = vec![
+            item(
+                "inapp",
+                "gems",
+                json!({"sku": "gems", "status": "active", "defaultLanguage": "en-US",
+                "listings": {"en-US": {"title": "Gems"}},
+                "defaultPrice": {"currency": "USD", "priceMicros": "990000"},
+                "prices": {"US": {"currency": "USD", "priceMicros": "990000"}}}),
+            ),
+            item(
+                "inapp",
+                "old",
+                json!({"sku": "old", "status": "inactive",
+                "prices": {"US": {"currency": "USD", "priceMicros": "1"}}}),
+            ),
+            item(
+                "subscription",
+                "premium",
+                json!({"productId": "premium",
+                "basePlans": [plan("monthly", "ACTIVE"), plan("yearly", "INACTIVE")]}),
+            ),
+            item(
+                "subscription",
+                "retired",
+                json!({"productId": "retired",
+                "basePlans": [plan("monthly", "INACTIVE")]}),
+            ),
+            item(
+                "offer",
+                "premium/monthly/trial",
+                json!({"productId": "premium",
+                "basePlanId": "monthly", "offerId": "trial", "state": "ACTIVE",
+                "offerTags": [{"tag": "intro"}], "regionalConfigs": [{"regionCode": "US"}]}),
+            ),
+            item(
+                "offer",
+                "premium/monthly/draft",
+                json!({"productId": "premium",
+                "basePlanId": "monthly", "offerId": "draft", "state": "DRAFT",
+                "regionalConfigs": [{"regionCode": "US"}]}),
+            ),
+        ];
+        let policy = AppPolicy {
+            account_id_rule: Default::default(),
+            consumables: Default::default(),
+            entitlements: [("premium".to_owned(), vec!["pro".to_owned()])].into(),
+        };
+        let us = active_view(&items, Some("US"), &policy);
+        assert_eq!(
+            us["one_time_products"],
+            json!([{"product_id": "gems", "title": "Gems",
+                    "price": {"currency": "USD", "micros": 990000}, "entitlements": ["gems"]}])
+        );
+        let subs = us["subscriptions"].as_array().unwrap();
+        assert_eq!(subs.len(), 1, "{subs:?}");
+        assert_eq!(subs[0]["entitlements"], json!(["pro"]));
+        let plans = subs[0]["base_plans"].as_array().unwrap();
+        assert_eq!(plans.len(), 1);
+        assert_eq!(
+            plans[0]["price"],
+            json!({"currency": "USD", "micros": 4_990_000})
+        );
+        assert_eq!(
+            plans[0]["offers"],
+            json!([{"offer_id": "trial", "tags": ["intro"]}])
+        );
+        let jp = active_view(&items, Some("JP"), &policy);
+        assert_eq!(jp["one_time_products"], json!([]));
+        assert_eq!(jp["subscriptions"], json!([]));
+    }
+}

@@ -1,0 +1,67 @@
+//! The catalog:
+//! `GET /v1/apps/{package}/catalog?region=US` (any key) — what app clients may show: active
+//! products, base plans and offers, priced for the region, with the entitlements each grants;
+//! `POST /v1/apps/{package}/catalog:sync` (admin key) — mirrors Google's catalog now (the
+//! background job also does, at its interval); answers what changed.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{AdminKey, AppKey};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/apps/{package}/catalog", get(show))
+        .route("/v1/apps/{package}/catalog:sync", post(sync))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionQuery {
+    #[serde(default)]
+    region: Option<String>,
+}
+
+async fn show(
+    _caller: AppKey,
+    State(state): State<AppState>,
+    Path(package): Path<String>,
+    query: Result<Query<RegionQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if let Some(r) = &q.region
+        && (r.len() != 2 || !r.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "region: an ISO 3166-1 alpha-2 code such as US, not {r:?}"
+        )));
+    }
+    let app = state.app(&package)?;
+    let items = state.store.catalog(app.package.as_str()).await?;
+    Ok(Json(crate::catalog::active_view(
+        &items,
+        q.region.as_deref(),
+        &app.policy,
+    )))
+}
+
+async fn sync(
+    _caller: AdminKey,
+    State(state): State<AppState>,
+    Path(package): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let app = state.app(&package)?;
+    let c = crate::catalog::sync(&state, &app).await?;
+    Ok(Json(json!({
+        "total": c.total,
+        "added": c.added,
+        "removed": c.removed,
+        "updated": c.updated,
+    })))
+}

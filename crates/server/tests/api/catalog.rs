@@ -1,0 +1,143 @@
+//! The catalog mirrored from Google (the sandbox) and shown to app clients.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::api_test;
+use crate::helpers::*;
+
+async fn catalog(app: &TestApp, query: &str) -> Value {
+    let r = app
+        .call(
+            &app.api,
+            Method::GET,
+            &format!("/v1/apps/{PKG}/catalog{query}"),
+            Some(KEY),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["product_id"].as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+api_test!(a_sync_mirrors_google_and_sees_a_product_removed, |app| {
+    let sync = |key: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                &app.api,
+                Method::POST,
+                &format!("/v1/apps/{PKG}/catalog:sync"),
+                Some(key),
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        sync(KEY).await.status,
+        StatusCode::FORBIDDEN,
+        "an app key cannot sync"
+    );
+    let before = catalog(&app, "").await;
+    assert_eq!(
+        before["one_time_products"],
+        json!([]),
+        "nothing mirrored yet"
+    );
+
+    let r = sync(ADMIN_KEY).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body["added"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("subscription:premium")),
+        "{}",
+        r.body
+    );
+
+    let us = catalog(&app, "?region=US").await;
+    assert_eq!(ids(&us["one_time_products"]), ["coins", "gems"]);
+    let gems = us["one_time_products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["product_id"] == "gems")
+        .unwrap();
+    assert_eq!(gems["price"]["currency"], "USD");
+    assert!(gems["price"]["micros"].as_i64().unwrap() > 0);
+    assert_eq!(gems["entitlements"], json!(["gems"]));
+    let subs = us["subscriptions"].as_array().unwrap();
+    assert_eq!(ids(&us["subscriptions"]), ["premium"]);
+    assert_eq!(subs[0]["entitlements"], json!(["pro", "no_ads"]));
+    assert_eq!(subs[0]["base_plans"][0]["price"]["currency"], "USD");
+    let elsewhere = catalog(&app, "?region=JP").await;
+    assert_eq!(
+        elsewhere["one_time_products"],
+        json!([]),
+        "not sold in JP: {elsewhere}"
+    );
+
+    // Google removes gems; the next sync removes it here.
+    let (state, _db) = app.fresh_state().await;
+    state.apps[PKG]
+        .play
+        .delete_inapp_product(PKG, "gems")
+        .await
+        .unwrap();
+    let r = sync(ADMIN_KEY).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body["removed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("inapp:gems")),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        ids(&catalog(&app, "?region=US").await["one_time_products"]),
+        ["coins"]
+    );
+    // A second sync with nothing new changes nothing.
+    let r = sync(ADMIN_KEY).await;
+    assert_eq!(
+        (
+            r.body["added"].clone(),
+            r.body["removed"].clone(),
+            r.body["updated"].clone()
+        ),
+        (json!([]), json!([]), json!([])),
+        "{}",
+        r.body
+    );
+
+    let r = app
+        .call(
+            &app.api,
+            Method::GET,
+            &format!("/v1/apps/{PKG}/catalog?region=usa"),
+            Some(KEY),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("region")
+    );
+});
