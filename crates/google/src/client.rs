@@ -317,6 +317,41 @@ impl PlayClient {
         self.read(&m, &path).await.map(|r| r.value)
     }
 
+    /// `androidpublisher.inappproducts.batchUpdate`: up to 100 products at once.
+    pub async fn batch_update_inapp_products(
+        &self,
+        package: &str,
+        request: &crate::catalog::InappproductsBatchUpdateRequest,
+    ) -> Result<crate::catalog::InappproductsBatchUpdateResponse, GoogleError> {
+        let m = methods::INAPPPRODUCTS_BATCHUPDATE;
+        self.post_json(&m, &m.path(&[("packageName", package)]), request)
+            .await
+    }
+
+    /// `androidpublisher.monetization.convertRegionPrices`: a price in every region Play sells
+    /// in, converted by Google.
+    pub async fn convert_region_prices(
+        &self,
+        package: &str,
+        request: &crate::catalog::ConvertRegionPricesRequest,
+    ) -> Result<crate::catalog::ConvertRegionPricesResponse, GoogleError> {
+        let m = methods::CONVERT_REGION_PRICES;
+        self.post_json(&m, &m.path(&[("packageName", package)]), request)
+            .await
+    }
+
+    async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        m: &Method,
+        path: &str,
+        request: &B,
+    ) -> Result<T, GoogleError> {
+        let body = serde_json::to_value(request)
+            .map_err(|e| GoogleError::Decode(format!("{}: {e}", m.id)))?;
+        let bytes = self.call(m, path, Some(body)).await?;
+        serde_json::from_slice(&bytes).map_err(|e| GoogleError::Decode(format!("{}: {e}", m.id)))
+    }
+
     /// `androidpublisher.inappproducts.delete`.
     pub async fn delete_inapp_product(&self, package: &str, sku: &str) -> Result<(), GoogleError> {
         let m = methods::INAPPPRODUCTS_DELETE;

@@ -89,6 +89,10 @@ methods! {
         "androidpublisher/v3/applications/{applicationsId}/externalTransactions/{externalTransactionsId}:refund";
     INAPPPRODUCTS_LIST = "androidpublisher.inappproducts.list", "GET",
         "androidpublisher/v3/applications/{packageName}/inappproducts";
+    INAPPPRODUCTS_BATCHUPDATE = "androidpublisher.inappproducts.batchUpdate", "POST",
+        "androidpublisher/v3/applications/{packageName}/inappproducts:batchUpdate";
+    CONVERT_REGION_PRICES = "androidpublisher.monetization.convertRegionPrices", "POST",
+        "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices";
     INAPPPRODUCTS_DELETE = "androidpublisher.inappproducts.delete", "DELETE",
         "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}";
     SUBSCRIPTIONS_LIST = "androidpublisher.monetization.subscriptions.list", "GET",

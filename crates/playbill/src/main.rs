@@ -8,7 +8,7 @@
 //! `sandbox listening on http://ADDR`) so scripts can read them; logs go to stderr.
 
 mod bench;
-mod reports;
+mod operator;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -89,7 +89,23 @@ enum Command {
     /// Financial reports, through a running playbill's API (admin key).
     Reports {
         #[command(subcommand)]
-        action: reports::Action,
+        action: operator::Action,
+        /// The running playbill.
+        #[arg(
+            long,
+            global = true,
+            env = "PLAYBILL_API",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        api: String,
+        /// An admin key of that playbill.
+        #[arg(long, global = true, env = "PLAYBILL_ADMIN_KEY")]
+        key: Option<String>,
+    },
+    /// The catalog, through a running playbill's API (admin key).
+    Catalog {
+        #[command(subcommand)]
+        action: operator::CatalogAction,
         /// The running playbill.
         #[arg(
             long,
@@ -194,9 +210,13 @@ async fn run(command: Command) -> Result<(), BoxError> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Catalog { action, api, key } => {
+            let key = key.ok_or("an admin key is required: --key or PLAYBILL_ADMIN_KEY")?;
+            operator::run_catalog(action, &api, &key).await
+        }
         Command::Reports { action, api, key } => {
             let key = key.ok_or("an admin key is required: --key or PLAYBILL_ADMIN_KEY")?;
-            reports::run(action, &api, &key).await
+            operator::run(action, &api, &key).await
         }
     }
 }

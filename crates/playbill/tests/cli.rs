@@ -476,3 +476,59 @@ fn reports_commands_print_readable_tables() {
     assert!(err.contains("403") && err.contains("admin key"), "{err}");
     assert!(run.terminate().success());
 }
+
+/// `playbill catalog push` with a TOML file: a dry-run diff first, written only with --apply;
+/// `catalog sync` then mirrors it.
+#[test]
+fn catalog_push_shows_a_diff_and_applies_only_with_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Running::start(
+        &[
+            "serve",
+            "--sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    run.listening("sandbox");
+    let api = run.listening("playbill");
+    let pkg = "com.example.playbill.demo";
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        "[[one_time_products]]\nproduct_id = \"remove_ads\"\ntitle = \"Remove ads forever\"\ncurrency = \"USD\"\nprice_micros = 2990000\n\n\
+         [[one_time_products]]\nproduct_id = \"gold_skin\"\ntitle = \"Gold skin\"\ncurrency = \"USD\"\nprice_micros = 990000\n",
+    )
+    .unwrap();
+    let env = [
+        ("PLAYBILL_API", api.as_str()),
+        ("PLAYBILL_ADMIN_KEY", "playbill-demo-admin-key"),
+    ];
+    let push = ["catalog", "push", "catalog.toml", "--package", pkg];
+    let (ok, out, err) = run_to_end(&push, dir.path(), &env);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("dry run: 2 change(s)"), "{out}");
+    assert!(
+        out.contains("update") && out.contains("remove_ads") && out.contains("title"),
+        "{out}"
+    );
+    assert!(out.contains("create") && out.contains("gold_skin"), "{out}");
+    let (ok, out, _) = run_to_end(&push, dir.path(), &env);
+    assert!(
+        ok && out.starts_with("dry run: 2 change(s)"),
+        "still nothing written: {out}"
+    );
+    let mut apply = push.to_vec();
+    apply.push("--apply");
+    let (ok, out, err) = run_to_end(&apply, dir.path(), &env);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("applied 2 change(s)"), "{out}");
+    let (ok, out, _) = run_to_end(&push, dir.path(), &env);
+    assert!(ok && out.starts_with("nothing to change"), "{out}");
+    let (ok, out, err) = run_to_end(&["catalog", "sync", "--package", pkg], dir.path(), &env);
+    assert!(ok, "{err}");
+    assert!(out.contains("items at Google"), "{out}");
+    assert!(run.terminate().success());
+}

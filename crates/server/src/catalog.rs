@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use playbill_google::catalog::{
-    BasePlan, BasePlanState, InAppProduct, InAppProductStatus, OneTimeProduct,
+    BasePlan, BasePlanState, ConvertRegionPricesRequest, InAppProduct, InAppProductListing,
+    InAppProductPurchaseType, InAppProductStatus, InappproductsBatchUpdateRequest,
+    InappproductsUpdateRequest, LatencyTolerance, OneTimeProduct, Price,
     PurchaseOptionAvailability, PurchaseOptionState, Subscription, SubscriptionOffer,
     SubscriptionOfferState,
 };
@@ -318,6 +320,243 @@ fn base_plan(
         "price": price,
         "offers": offers,
     }))
+}
+
+/// A catalog file (the repository's format; JSON, or TOML through `playbill catalog push`).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    #[serde(default)]
+    pub one_time_products: Vec<OneTimeSpec>,
+}
+
+/// One in-app (one-time) product as we want it at Google. Its price is given once, in one
+/// currency; Google's `convertRegionPrices` sets every region's.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneTimeSpec {
+    pub product_id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// BCP-47 language of the title and description.
+    #[serde(default = "default_language")]
+    pub language: String,
+    pub currency: String,
+    pub price_micros: i64,
+    #[serde(default = "default_true")]
+    pub active: bool,
+}
+
+fn default_language() -> String {
+    "en-US".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// What a push does (or would do) to one product.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct PushChange {
+    pub product_id: String,
+    /// `create`, `update` or `unchanged`.
+    pub action: &'static str,
+    /// The fields that differ (an update).
+    pub fields: Vec<&'static str>,
+}
+
+/// Google's limit on one `inappproducts.batchUpdate`.
+const BATCH: usize = 100;
+
+/// Compares `file` with the app's in-app products at Google (read now, not the mirror) and,
+/// with `apply`, writes the differences in batches (latency-tolerant, as bulk changes should
+/// be), then syncs the mirror. Without `apply` nothing is written: the answer is the diff.
+pub async fn push(
+    state: &AppState,
+    app: &App,
+    file: &CatalogFile,
+    apply: bool,
+) -> Result<Vec<PushChange>, ApiError> {
+    let bad = |m: String| ApiError::BadRequest(m);
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, p) in file.one_time_products.iter().enumerate() {
+        let at = |m: &str| bad(format!("one_time_products[{i}] ({}): {m}", p.product_id));
+        playbill_core::ProductId::parse(p.product_id.as_str()).map_err(|e| at(&e.to_string()))?;
+        if !seen.insert(p.product_id.as_str()) {
+            return Err(at("listed twice"));
+        }
+        if p.title.trim().is_empty() || p.title.chars().count() > 55 {
+            return Err(at("title: 1 to 55 characters"));
+        }
+        if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(at("currency: an ISO 4217 code such as USD"));
+        }
+        if p.price_micros <= 0 {
+            return Err(at("price_micros: must be above zero"));
+        }
+    }
+    let package = app.package.as_str();
+    let mut current: BTreeMap<String, InAppProduct> = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = app
+            .play
+            .list_inapp_products(package, token.as_deref())
+            .await?;
+        for p in page.inappproduct.unwrap_or_default() {
+            if let Some(sku) = p.sku.clone() {
+                current.insert(sku, p);
+            }
+        }
+        token = page.token_pagination.and_then(|t| t.next_page_token);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut changes = Vec::new();
+    let mut writes = Vec::new();
+    for (n, spec) in file.one_time_products.iter().enumerate() {
+        let wanted = desired(app, spec).await?;
+        let change = match current.get(&spec.product_id) {
+            None => PushChange {
+                product_id: spec.product_id.clone(),
+                action: "create",
+                fields: vec![],
+            },
+            Some(now) => {
+                let fields = differences(now, &wanted);
+                PushChange {
+                    product_id: spec.product_id.clone(),
+                    action: if fields.is_empty() {
+                        "unchanged"
+                    } else {
+                        "update"
+                    },
+                    fields,
+                }
+            }
+        };
+        tracing::info!(product = %spec.product_id, action = change.action,
+            done = n + 1, of = file.one_time_products.len(), "catalog push");
+        if change.action != "unchanged" {
+            writes.push(wanted);
+        }
+        changes.push(change);
+    }
+    if apply && !writes.is_empty() {
+        for chunk in writes.chunks(BATCH) {
+            let request = InappproductsBatchUpdateRequest {
+                requests: Some(
+                    chunk
+                        .iter()
+                        .map(|p| InappproductsUpdateRequest {
+                            allow_missing: Some(true),
+                            auto_convert_missing_prices: Some(false),
+                            inappproduct: Some(p.clone()),
+                            latency_tolerance: Some(LatencyTolerance::LatencyTolerant),
+                            package_name: Some(package.to_owned()),
+                            sku: p.sku.clone(),
+                        })
+                        .collect(),
+                ),
+            };
+            app.play
+                .batch_update_inapp_products(package, &request)
+                .await?;
+        }
+        sync(state, app).await?;
+    }
+    Ok(changes)
+}
+
+/// The product as `spec` wants it, its regional prices converted by Google.
+async fn desired(app: &App, spec: &OneTimeSpec) -> Result<InAppProduct, ApiError> {
+    let base = Money {
+        currency_code: Some(spec.currency.clone()),
+        units: Some(playbill_google::wire::Int64(spec.price_micros / 1_000_000)),
+        nanos: Some(i32::try_from((spec.price_micros % 1_000_000) * 1_000).unwrap_or(0)),
+    };
+    let converted = app
+        .play
+        .convert_region_prices(
+            app.package.as_str(),
+            &ConvertRegionPricesRequest {
+                price: Some(base),
+                product_tax_category_code: None,
+            },
+        )
+        .await?;
+    let prices: BTreeMap<String, Price> = converted
+        .converted_region_prices
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(region, c)| {
+            let m = c.price?;
+            let micros =
+                m.units.map_or(0, |u| u.0) * 1_000_000 + i64::from(m.nanos.unwrap_or(0)) / 1_000;
+            Some((
+                region,
+                Price {
+                    currency: m.currency_code,
+                    price_micros: Some(playbill_google::wire::Int64(micros)),
+                },
+            ))
+        })
+        .collect();
+    Ok(InAppProduct {
+        sku: Some(spec.product_id.clone()),
+        package_name: Some(app.package.to_string()),
+        purchase_type: Some(InAppProductPurchaseType::ManagedUser),
+        status: Some(if spec.active {
+            InAppProductStatus::Active
+        } else {
+            InAppProductStatus::Inactive
+        }),
+        default_language: Some(spec.language.clone()),
+        listings: Some(BTreeMap::from([(
+            spec.language.clone(),
+            InAppProductListing {
+                title: Some(spec.title.clone()),
+                description: Some(spec.description.clone()),
+                ..InAppProductListing::default()
+            },
+        )])),
+        default_price: Some(Price {
+            currency: Some(spec.currency.clone()),
+            price_micros: Some(playbill_google::wire::Int64(spec.price_micros)),
+        }),
+        prices: Some(prices),
+        ..InAppProduct::default()
+    })
+}
+
+/// The fields in which Google's product differs from the wanted one.
+fn differences(now: &InAppProduct, wanted: &InAppProduct) -> Vec<&'static str> {
+    let listing = |p: &InAppProduct| {
+        p.listings
+            .as_ref()
+            .and_then(|l| l.get(wanted.default_language.as_deref().unwrap_or("")))
+            .map(|l| (l.title.clone(), l.description.clone().unwrap_or_default()))
+    };
+    let mut out = Vec::new();
+    if now.status != wanted.status {
+        out.push("status");
+    }
+    let (a, b) = (listing(now), listing(wanted));
+    if a.as_ref().map(|l| &l.0) != b.as_ref().map(|l| &l.0) {
+        out.push("title");
+    }
+    if a.as_ref().map(|l| &l.1) != b.as_ref().map(|l| &l.1) {
+        out.push("description");
+    }
+    if now.default_price != wanted.default_price {
+        out.push("default_price");
+    }
+    if now.prices.clone().unwrap_or_default() != wanted.prices.clone().unwrap_or_default() {
+        out.push("prices");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! `GET /v1/apps/{package}/catalog?region=US` (any key) — what app clients may show: active
 //! products, base plans and offers, priced for the region, with the entitlements each grants;
 //! `POST /v1/apps/{package}/catalog:sync` (admin key) — mirrors Google's catalog now (the
-//! background job also does, at its interval); answers what changed.
+//! background job also does, at its interval); answers what changed;
+//! `POST /v1/apps/{package}/catalog:push[?apply=true]` (admin key) with a catalog file — the
+//! diff against Google, written only with `apply`.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -11,6 +13,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::JsonBody;
 use crate::auth::{AdminKey, AppKey};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -19,6 +22,27 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/apps/{package}/catalog", get(show))
         .route("/v1/apps/{package}/catalog:sync", post(sync))
+        .route("/v1/apps/{package}/catalog:push", post(push))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PushQuery {
+    #[serde(default)]
+    apply: bool,
+}
+
+async fn push(
+    _caller: AdminKey,
+    State(state): State<AppState>,
+    Path(package): Path<String>,
+    query: Result<Query<PushQuery>, QueryRejection>,
+    JsonBody(file): JsonBody<crate::catalog::CatalogFile>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let app = state.app(&package)?;
+    let changes = crate::catalog::push(&state, &app, &file, q.apply).await?;
+    Ok(Json(json!({"applied": q.apply, "changes": changes})))
 }
 
 #[derive(Deserialize)]

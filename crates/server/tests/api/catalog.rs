@@ -141,3 +141,120 @@ api_test!(a_sync_mirrors_google_and_sees_a_product_removed, |app| {
             .contains("region")
     );
 });
+
+api_test!(a_catalog_file_is_diffed_then_applied, |app| {
+    let push = |apply: bool, file: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                &app.api,
+                Method::POST,
+                &format!("/v1/apps/{PKG}/catalog:push?apply={apply}"),
+                Some(ADMIN_KEY),
+                Some(file),
+            )
+            .await
+        }
+    };
+    let file = json!({"one_time_products": [
+        {"product_id": "gems", "title": "A pile of gems", "currency": "USD", "price_micros": 1_990_000},
+        {"product_id": "stars", "title": "Stars", "description": "Shiny", "currency": "USD", "price_micros": 990_000},
+    ]});
+    let sync = || async {
+        let r = app
+            .call(
+                &app.api,
+                Method::POST,
+                &format!("/v1/apps/{PKG}/catalog:sync"),
+                Some(ADMIN_KEY),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    };
+    sync().await;
+
+    // The diff first: nothing changes at Google.
+    let r = push(false, file.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["applied"], false);
+    let changes = r.body["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["product_id"], "gems");
+    assert_eq!(changes[0]["action"], "update");
+    let fields: Vec<&str> = changes[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"title")
+            && fields.contains(&"default_price")
+            && fields.contains(&"prices"),
+        "{fields:?}"
+    );
+    assert_eq!(
+        changes[1],
+        json!({"product_id": "stars", "action": "create", "fields": []})
+    );
+    sync().await;
+    assert_eq!(
+        ids(&catalog(&app, "?region=US").await["one_time_products"]),
+        ["coins", "gems"],
+        "a dry run writes nothing"
+    );
+
+    // Applied: Google has it, the mirror follows, and the same file is now a no-op.
+    let r = push(true, file.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let us = catalog(&app, "?region=US").await;
+    assert_eq!(ids(&us["one_time_products"]), ["coins", "gems", "stars"]);
+    let gems = us["one_time_products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["product_id"] == "gems")
+        .unwrap()
+        .clone();
+    assert_eq!(gems["title"], "A pile of gems");
+    assert_eq!(gems["price"]["micros"], 1_990_000);
+    let r = push(false, file).await;
+    let actions: Vec<&str> = r.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["unchanged", "unchanged"], "{}", r.body);
+
+    // Bad files are 400 and name the product and field.
+    let r = push(true, json!({"one_time_products": [{"product_id": "x", "title": "", "currency": "USD", "price_micros": 1}]})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("title"),
+        "{}",
+        r.body
+    );
+    let r = push(true, json!({"one_time_products": [{"product_id": "x", "title": "X", "currency": "USD", "price_micros": 0}]})).await;
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("price_micros"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .call(
+            &app.api,
+            Method::POST,
+            &format!("/v1/apps/{PKG}/catalog:push"),
+            Some(KEY),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});

@@ -1,5 +1,5 @@
-//! `playbill reports import|reconcile`: the financial-reports routes of a running playbill,
-//! as readable tables for an operator's terminal.
+//! `playbill reports import|reconcile` and `playbill catalog sync|push`: operators' routes of
+//! a running playbill, as readable tables for a terminal.
 
 use clap::Subcommand;
 use serde_json::Value;
@@ -21,17 +21,27 @@ pub enum Action {
     },
 }
 
-pub async fn run(action: Action, api: &str, key: &str) -> Result<(), BoxError> {
-    let http = reqwest::Client::new();
-    let api = api.trim_end_matches('/');
-    let (req, what) = match &action {
-        Action::Import => (http.post(format!("{api}/v1/reports:import")), "import"),
-        Action::Reconcile { package, month } => (
-            http.get(format!("{api}/v1/apps/{package}/reports/reconciliation"))
-                .query(&[("month", month)]),
-            "reconciliation",
-        ),
-    };
+#[derive(Subcommand)]
+pub enum CatalogAction {
+    /// Mirror the app's catalog from Google now.
+    Sync {
+        #[arg(long)]
+        package: String,
+    },
+    /// Compare a catalog file (TOML or JSON) with Google; with --apply, write the differences.
+    Push {
+        /// The catalog file (`[[one_time_products]]` entries; see the README).
+        file: std::path::PathBuf,
+        #[arg(long)]
+        package: String,
+        /// Write the differences to Google (without it: the diff only).
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
+/// Sends one request with the admin key; the JSON answer, or an error naming the status.
+async fn call(req: reqwest::RequestBuilder, key: &str, what: &str) -> Result<Value, BoxError> {
     let resp = req.bearer_auth(key).send().await?;
     let status = resp.status();
     let body: Value = resp.json().await?;
@@ -41,12 +51,92 @@ pub async fn run(action: Action, api: &str, key: &str) -> Result<(), BoxError> {
             .unwrap_or("no error message");
         return Err(format!("{what} failed: {status}: {msg}").into());
     }
+    Ok(body)
+}
+
+pub async fn run(action: Action, api: &str, key: &str) -> Result<(), BoxError> {
+    let http = reqwest::Client::new();
+    let api = api.trim_end_matches('/');
     let text = match action {
-        Action::Import => import_table(&body),
-        Action::Reconcile { package, .. } => reconcile_table(&package, &body),
+        Action::Import => {
+            let b = call(http.post(format!("{api}/v1/reports:import")), key, "import").await?;
+            import_table(&b)
+        }
+        Action::Reconcile { package, month } => {
+            let req = http
+                .get(format!("{api}/v1/apps/{package}/reports/reconciliation"))
+                .query(&[("month", month)]);
+            reconcile_table(&package, &call(req, key, "reconciliation").await?)
+        }
     };
     print!("{text}");
     Ok(())
+}
+
+pub async fn run_catalog(action: CatalogAction, api: &str, key: &str) -> Result<(), BoxError> {
+    let http = reqwest::Client::new();
+    let api = api.trim_end_matches('/');
+    let text = match action {
+        CatalogAction::Sync { package } => {
+            let req = http.post(format!("{api}/v1/apps/{package}/catalog:sync"));
+            let b = call(req, key, "catalog sync").await?;
+            let mut out = format!("{package}: {} items at Google\n", b["total"]);
+            for field in ["added", "removed", "updated"] {
+                for id in strs(&b[field]) {
+                    out.push_str(&format!("  {field:<8} {id}\n"));
+                }
+            }
+            out
+        }
+        CatalogAction::Push {
+            file,
+            package,
+            apply,
+        } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let catalog: Value = if file.extension().is_some_and(|e| e == "json") {
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?
+            } else {
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?
+            };
+            let count = catalog["one_time_products"].as_array().map_or(0, Vec::len);
+            eprintln!(
+                "{} {count} product(s) with Google (each product's regional prices are converted by Google)…",
+                if apply { "applying" } else { "comparing" }
+            );
+            let req = http
+                .post(format!("{api}/v1/apps/{package}/catalog:push"))
+                .query(&[("apply", apply)])
+                .json(&catalog);
+            push_table(&call(req, key, "catalog push").await?)
+        }
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn push_table(b: &Value) -> String {
+    let applied = b["applied"].as_bool().unwrap_or(false);
+    let mut out = String::new();
+    let mut pending = 0;
+    for c in b["changes"].as_array().into_iter().flatten() {
+        let action = c["action"].as_str().unwrap_or_default();
+        if action != "unchanged" {
+            pending += 1;
+        }
+        out.push_str(&format!(
+            "  {action:<10} {:<30} {}\n",
+            c["product_id"].as_str().unwrap_or_default(),
+            strs(&c["fields"]).join(", ")
+        ));
+    }
+    let head = match (applied, pending) {
+        (_, 0) => "nothing to change: Google has this catalog\n".to_owned(),
+        (true, n) => format!("applied {n} change(s) at Google\n"),
+        (false, n) => format!("dry run: {n} change(s) to apply (run again with --apply)\n"),
+    };
+    head + &out
 }
 
 fn strs(v: &Value) -> Vec<String> {
