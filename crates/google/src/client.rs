@@ -312,9 +312,8 @@ impl PlayClient {
         token: Option<&str>,
     ) -> Result<crate::catalog::InappproductsListResponse, GoogleError> {
         let m = methods::INAPPPRODUCTS_LIST;
-        let query: Vec<_> = token.map(|t| ("token", t.to_owned())).into_iter().collect();
-        let path = methods::with_query(m.path(&[("packageName", package)]), &query);
-        self.read(&m, &path).await.map(|r| r.value)
+        self.page(&m, &[("packageName", package)], ("token", token))
+            .await
     }
 
     /// `androidpublisher.inappproducts.batchUpdate`: up to 100 products at once.
@@ -366,12 +365,8 @@ impl PlayClient {
         page_token: Option<&str>,
     ) -> Result<crate::catalog::ListSubscriptionsResponse, GoogleError> {
         let m = methods::SUBSCRIPTIONS_LIST;
-        let query: Vec<_> = page_token
-            .map(|t| ("pageToken", t.to_owned()))
-            .into_iter()
-            .collect();
-        let path = methods::with_query(m.path(&[("packageName", package)]), &query);
-        self.read(&m, &path).await.map(|r| r.value)
+        self.page(&m, &[("packageName", package)], ("pageToken", page_token))
+            .await
     }
 
     /// `androidpublisher.monetization.subscriptions.basePlans.offers.list`: one page of a
@@ -384,19 +379,12 @@ impl PlayClient {
         page_token: Option<&str>,
     ) -> Result<crate::catalog::ListSubscriptionOffersResponse, GoogleError> {
         let m = methods::OFFERS_LIST;
-        let query: Vec<_> = page_token
-            .map(|t| ("pageToken", t.to_owned()))
-            .into_iter()
-            .collect();
-        let path = methods::with_query(
-            m.path(&[
-                ("packageName", package),
-                ("productId", product_id),
-                ("basePlanId", base_plan_id),
-            ]),
-            &query,
-        );
-        self.read(&m, &path).await.map(|r| r.value)
+        let params = [
+            ("packageName", package),
+            ("productId", product_id),
+            ("basePlanId", base_plan_id),
+        ];
+        self.page(&m, &params, ("pageToken", page_token)).await
     }
 
     /// `androidpublisher.monetization.onetimeproducts.list`: one page.
@@ -406,12 +394,20 @@ impl PlayClient {
         page_token: Option<&str>,
     ) -> Result<crate::catalog::ListOneTimeProductsResponse, GoogleError> {
         let m = methods::ONETIMEPRODUCTS_LIST;
-        let query: Vec<_> = page_token
-            .map(|t| ("pageToken", t.to_owned()))
-            .into_iter()
-            .collect();
-        let path = methods::with_query(m.path(&[("packageName", package)]), &query);
-        self.read(&m, &path).await.map(|r| r.value)
+        self.page(&m, &[("packageName", package)], ("pageToken", page_token))
+            .await
+    }
+
+    /// One page of a list method: its path, and the previous page's token under its name.
+    async fn page<T: DeserializeOwned>(
+        &self,
+        m: &Method,
+        params: &[(&str, &str)],
+        (name, token): (&str, Option<&str>),
+    ) -> Result<T, GoogleError> {
+        let query: Vec<_> = token.map(|t| (name, t.to_owned())).into_iter().collect();
+        let path = methods::with_query(m.path(params), &query);
+        self.read(m, &path).await.map(|r| r.value)
     }
 
     /// `storage.objects.list` (a client made with Cloud Storage's root URL and a storage

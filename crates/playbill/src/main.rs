@@ -90,33 +90,15 @@ enum Command {
     Reports {
         #[command(subcommand)]
         action: operator::Action,
-        /// The running playbill.
-        #[arg(
-            long,
-            global = true,
-            env = "PLAYBILL_API",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        api: String,
-        /// An admin key of that playbill.
-        #[arg(long, global = true, env = "PLAYBILL_ADMIN_KEY")]
-        key: Option<String>,
+        #[command(flatten)]
+        remote: operator::Remote,
     },
     /// The catalog, through a running playbill's API (admin key).
     Catalog {
         #[command(subcommand)]
         action: operator::CatalogAction,
-        /// The running playbill.
-        #[arg(
-            long,
-            global = true,
-            env = "PLAYBILL_API",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        api: String,
-        /// An admin key of that playbill.
-        #[arg(long, global = true, env = "PLAYBILL_ADMIN_KEY")]
-        key: Option<String>,
+        #[command(flatten)]
+        remote: operator::Remote,
     },
     /// Measure, in-process against the sandbox: notifications by push, entitlement reads
     /// and Play API reads per notification, on SQLite and PostgreSQL; prints a report.
@@ -210,14 +192,8 @@ async fn run(command: Command) -> Result<(), BoxError> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args).await,
-        Command::Catalog { action, api, key } => {
-            let key = key.ok_or("an admin key is required: --key or PLAYBILL_ADMIN_KEY")?;
-            operator::run_catalog(action, &api, &key).await
-        }
-        Command::Reports { action, api, key } => {
-            let key = key.ok_or("an admin key is required: --key or PLAYBILL_ADMIN_KEY")?;
-            operator::run(action, &api, &key).await
-        }
+        Command::Catalog { action, remote } => operator::run_catalog(action, &remote).await,
+        Command::Reports { action, remote } => operator::run(action, &remote).await,
     }
 }
 

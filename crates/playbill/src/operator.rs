@@ -21,6 +21,32 @@ pub enum Action {
     },
 }
 
+/// The running playbill the command talks to, and its admin key.
+#[derive(clap::Args)]
+pub struct Remote {
+    /// The running playbill.
+    #[arg(
+        long,
+        global = true,
+        env = "PLAYBILL_API",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    api: String,
+    /// An admin key of that playbill.
+    #[arg(long, global = true, env = "PLAYBILL_ADMIN_KEY")]
+    key: Option<String>,
+}
+
+impl Remote {
+    fn parts(&self) -> Result<(&str, &str), BoxError> {
+        let key = self
+            .key
+            .as_deref()
+            .ok_or("an admin key is required: --key or PLAYBILL_ADMIN_KEY")?;
+        Ok((self.api.trim_end_matches('/'), key))
+    }
+}
+
 #[derive(Subcommand)]
 pub enum CatalogAction {
     /// Mirror the app's catalog from Google now.
@@ -54,9 +80,9 @@ async fn call(req: reqwest::RequestBuilder, key: &str, what: &str) -> Result<Val
     Ok(body)
 }
 
-pub async fn run(action: Action, api: &str, key: &str) -> Result<(), BoxError> {
+pub async fn run(action: Action, remote: &Remote) -> Result<(), BoxError> {
     let http = reqwest::Client::new();
-    let api = api.trim_end_matches('/');
+    let (api, key) = remote.parts()?;
     let text = match action {
         Action::Import => {
             let b = call(http.post(format!("{api}/v1/reports:import")), key, "import").await?;
@@ -73,9 +99,9 @@ pub async fn run(action: Action, api: &str, key: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
-pub async fn run_catalog(action: CatalogAction, api: &str, key: &str) -> Result<(), BoxError> {
+pub async fn run_catalog(action: CatalogAction, remote: &Remote) -> Result<(), BoxError> {
     let http = reqwest::Client::new();
-    let api = api.trim_end_matches('/');
+    let (api, key) = remote.parts()?;
     let text = match action {
         CatalogAction::Sync { package } => {
             let req = http.post(format!("{api}/v1/apps/{package}/catalog:sync"));

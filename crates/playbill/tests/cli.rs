@@ -60,6 +60,24 @@ impl Running {
     }
 }
 
+/// `serve --sandbox` on free ports (the demo): the process, the sandbox's URL and playbill's.
+fn demo(dir: &Path) -> (Running, String, String) {
+    let mut run = Running::start(
+        &[
+            "serve",
+            "--sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-listen",
+            "127.0.0.1:0",
+        ],
+        dir,
+    );
+    let sandbox = run.listening("sandbox");
+    let api = run.listening("playbill");
+    (run, sandbox, api)
+}
+
 /// Runs the binary to its end; returns (success, stdout, stderr).
 fn run_to_end(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_playbill"))
@@ -88,19 +106,7 @@ fn sh(cmd: &str) -> String {
 #[test]
 fn demo_mode_prints_curl_lines_that_work_as_printed() {
     let dir = tempfile::tempdir().unwrap();
-    let mut run = Running::start(
-        &[
-            "serve",
-            "--sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--sandbox-listen",
-            "127.0.0.1:0",
-        ],
-        dir.path(),
-    );
-    let sandbox = run.listening("sandbox");
-    let api = run.listening("playbill");
+    let (mut run, sandbox, api) = demo(dir.path());
     assert!(sandbox.starts_with("http://127.0.0.1:") && api.starts_with("http://127.0.0.1:"));
     let mut curls = Vec::new();
     loop {
@@ -418,19 +424,7 @@ fn an_external_transaction_report_survives_a_crash() {
 #[test]
 fn reports_commands_print_readable_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let mut run = Running::start(
-        &[
-            "serve",
-            "--sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--sandbox-listen",
-            "127.0.0.1:0",
-        ],
-        dir.path(),
-    );
-    let sandbox = run.listening("sandbox");
-    let api = run.listening("playbill");
+    let (run, sandbox, api) = demo(dir.path());
     let pkg = "com.example.playbill.demo";
     // A sale the app never reported to playbill.
     let bought: serde_json::Value = serde_json::from_str(&sh(&format!(
@@ -482,19 +476,7 @@ fn reports_commands_print_readable_tables() {
 #[test]
 fn catalog_push_shows_a_diff_and_applies_only_with_the_flag() {
     let dir = tempfile::tempdir().unwrap();
-    let mut run = Running::start(
-        &[
-            "serve",
-            "--sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--sandbox-listen",
-            "127.0.0.1:0",
-        ],
-        dir.path(),
-    );
-    run.listening("sandbox");
-    let api = run.listening("playbill");
+    let (run, _, api) = demo(dir.path());
     let pkg = "com.example.playbill.demo";
     std::fs::write(
         dir.path().join("catalog.toml"),
