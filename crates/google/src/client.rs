@@ -327,6 +327,35 @@ impl PlayClient {
             .await
     }
 
+    /// `androidpublisher.monetization.subscriptions.batchUpdate`: up to 100 subscriptions.
+    pub async fn batch_update_subscriptions(
+        &self,
+        package: &str,
+        request: &crate::catalog::BatchUpdateSubscriptionsRequest,
+    ) -> Result<crate::catalog::BatchUpdateSubscriptionsResponse, GoogleError> {
+        let m = methods::SUBSCRIPTIONS_BATCHUPDATE;
+        self.post_json(&m, &m.path(&[("packageName", package)]), request)
+            .await
+    }
+
+    /// `androidpublisher.monetization.subscriptions.basePlans.activate`: a draft base plan
+    /// goes on sale.
+    pub async fn activate_base_plan(
+        &self,
+        package: &str,
+        product_id: &str,
+        base_plan_id: &str,
+        request: &crate::catalog::ActivateBasePlanRequest,
+    ) -> Result<crate::catalog::Subscription, GoogleError> {
+        let m = methods::BASEPLANS_ACTIVATE;
+        let path = m.path(&[
+            ("packageName", package),
+            ("productId", product_id),
+            ("basePlanId", base_plan_id),
+        ]);
+        self.post_json(&m, &path, request).await
+    }
+
     /// `androidpublisher.monetization.convertRegionPrices`: a price in every region Play sells
     /// in, converted by Google.
     pub async fn convert_region_prices(

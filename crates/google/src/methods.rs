@@ -93,6 +93,10 @@ methods! {
         "androidpublisher/v3/applications/{packageName}/inappproducts:batchUpdate";
     CONVERT_REGION_PRICES = "androidpublisher.monetization.convertRegionPrices", "POST",
         "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices";
+    SUBSCRIPTIONS_BATCHUPDATE = "androidpublisher.monetization.subscriptions.batchUpdate", "POST",
+        "androidpublisher/v3/applications/{packageName}/subscriptions:batchUpdate";
+    BASEPLANS_ACTIVATE = "androidpublisher.monetization.subscriptions.basePlans.activate", "POST",
+        "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate";
     INAPPPRODUCTS_DELETE = "androidpublisher.inappproducts.delete", "DELETE",
         "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}";
     SUBSCRIPTIONS_LIST = "androidpublisher.monetization.subscriptions.list", "GET",

@@ -126,20 +126,69 @@ pub async fn run_catalog(action: CatalogAction, remote: &Remote) -> Result<(), B
             } else {
                 toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?
             };
-            let count = catalog["one_time_products"].as_array().map_or(0, Vec::len);
-            eprintln!(
-                "{} {count} product(s) with Google (each product's regional prices are converted by Google)…",
-                if apply { "applying" } else { "comparing" }
-            );
-            let req = http
-                .post(format!("{api}/v1/apps/{package}/catalog:push"))
-                .query(&[("apply", apply)])
-                .json(&catalog);
-            push_table(&call(req, key, "catalog push").await?)
+            // Sent in parts, so that a long file shows its progress; each part is one batch
+            // at Google. (Every part is checked before any is applied.)
+            let parts = parts_of(&catalog, PART)?;
+            let total: usize = parts.iter().map(|p| p.1).sum();
+            // With --apply, every part is compared first, so that a file Google would refuse
+            // in its last part writes nothing; then each part is applied.
+            let passes: &[bool] = if apply { &[false, true] } else { &[false] };
+            let mut changes = Vec::new();
+            for &write in passes {
+                changes.clear();
+                let mut done = 0;
+                for (part, n) in &parts {
+                    let req = http
+                        .post(format!("{api}/v1/apps/{package}/catalog:push"))
+                        .query(&[("apply", write)])
+                        .json(part);
+                    let b = call(req, key, "catalog push").await?;
+                    changes.extend(b["changes"].as_array().cloned().unwrap_or_default());
+                    done += n;
+                    let verb = if write { "applied" } else { "compared" };
+                    eprintln!("{verb} {done}/{total} product(s)");
+                }
+            }
+            push_table(&serde_json::json!({"applied": apply, "changes": changes}))
         }
     };
     print!("{text}");
     Ok(())
+}
+
+/// Products per request of `catalog push`.
+const PART: usize = 25;
+
+/// The file cut into parts of at most `size` products (one-time products first), each with
+/// its number of products.
+fn parts_of(catalog: &Value, size: usize) -> Result<Vec<(Value, usize)>, BoxError> {
+    let mut parts = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for kind in ["one_time_products", "subscriptions"] {
+        let list = match &catalog[kind] {
+            Value::Null => continue,
+            Value::Array(a) => a,
+            _ => return Err(format!("{kind}: must be a list").into()),
+        };
+        for p in list {
+            let id = p["product_id"].as_str().unwrap_or_default();
+            if !ids.insert(id.to_owned()) {
+                return Err(format!("{kind}: product {id:?} is listed twice").into());
+            }
+        }
+        for chunk in list.chunks(size) {
+            parts.push((serde_json::json!({ kind: chunk }), chunk.len()));
+        }
+    }
+    if let Some(extra) = catalog.as_object().and_then(|o| {
+        o.keys()
+            .find(|k| !["one_time_products", "subscriptions"].contains(&k.as_str()))
+    }) {
+        return Err(
+            format!("unknown section {extra:?}: one_time_products or subscriptions").into(),
+        );
+    }
+    Ok(parts)
 }
 
 fn push_table(b: &Value) -> String {

@@ -492,6 +492,7 @@ fn catalog_push_shows_a_diff_and_applies_only_with_the_flag() {
     let (ok, out, err) = run_to_end(&push, dir.path(), &env);
     assert!(ok, "{err}");
     assert!(out.starts_with("dry run: 2 change(s)"), "{out}");
+    assert!(err.contains("compared 2/2 product(s)"), "progress: {err}");
     assert!(
         out.contains("update") && out.contains("remove_ads") && out.contains("title"),
         "{out}"
@@ -507,6 +508,7 @@ fn catalog_push_shows_a_diff_and_applies_only_with_the_flag() {
     let (ok, out, err) = run_to_end(&apply, dir.path(), &env);
     assert!(ok, "{err}");
     assert!(out.starts_with("applied 2 change(s)"), "{out}");
+    assert!(err.contains("applied 2/2 product(s)"), "progress: {err}");
     let (ok, out, _) = run_to_end(&push, dir.path(), &env);
     assert!(ok && out.starts_with("nothing to change"), "{out}");
     let (ok, out, err) = run_to_end(&["catalog", "sync", "--package", pkg], dir.path(), &env);

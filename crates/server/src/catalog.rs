@@ -7,11 +7,13 @@
 use std::collections::BTreeMap;
 
 use playbill_google::catalog::{
-    BasePlan, BasePlanState, ConvertRegionPricesRequest, InAppProduct, InAppProductListing,
+    ActivateBasePlanRequest, AutoRenewingBasePlanType, BasePlan, BasePlanState,
+    BatchUpdateSubscriptionsRequest, ConvertRegionPricesRequest, InAppProduct, InAppProductListing,
     InAppProductPurchaseType, InAppProductStatus, InappproductsBatchUpdateRequest,
-    InappproductsUpdateRequest, LatencyTolerance, OneTimeProduct, Price,
-    PurchaseOptionAvailability, PurchaseOptionState, Subscription, SubscriptionOffer,
-    SubscriptionOfferState,
+    InappproductsUpdateRequest, LatencyTolerance, OneTimeProduct, PrepaidBasePlanType, Price,
+    PurchaseOptionAvailability, PurchaseOptionState, RegionalBasePlanConfig, RegionsVersion,
+    Subscription, SubscriptionListing, SubscriptionOffer, SubscriptionOfferState,
+    UpdateSubscriptionRequest,
 };
 use playbill_google::wire::Money;
 use playbill_store::catalog::{CatalogChange, CatalogItem};
@@ -328,6 +330,35 @@ fn base_plan(
 pub struct CatalogFile {
     #[serde(default)]
     pub one_time_products: Vec<OneTimeSpec>,
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionSpec>,
+}
+
+/// A subscription as we want it at Google: its listing and base plans (base plans at Google
+/// that the file does not name are kept as they are).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSpec {
+    pub product_id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    pub base_plans: Vec<BasePlanSpec>,
+}
+
+/// An auto-renewing (or, with `prepaid`, prepaid) base plan, priced once in one currency.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasePlanSpec {
+    pub base_plan_id: String,
+    /// ISO 8601, e.g. `P1M`, `P1Y`.
+    pub billing_period: String,
+    pub currency: String,
+    pub price_micros: i64,
+    #[serde(default)]
+    pub prepaid: bool,
 }
 
 /// One in-app (one-time) product as we want it at Google. Its price is given once, in one
@@ -363,7 +394,7 @@ pub struct PushChange {
     /// `create`, `update` or `unchanged`.
     pub action: &'static str,
     /// The fields that differ (an update).
-    pub fields: Vec<&'static str>,
+    pub fields: Vec<String>,
 }
 
 /// Google's limit on one `inappproducts.batchUpdate`.
@@ -394,6 +425,42 @@ pub async fn push(
         }
         if p.price_micros <= 0 {
             return Err(at("price_micros: must be above zero"));
+        }
+    }
+    for (i, s) in file.subscriptions.iter().enumerate() {
+        let at = |m: &str| bad(format!("subscriptions[{i}] ({}): {m}", s.product_id));
+        playbill_core::ProductId::parse(s.product_id.as_str()).map_err(|e| at(&e.to_string()))?;
+        if !seen.insert(s.product_id.as_str()) {
+            return Err(at("listed twice"));
+        }
+        if s.title.trim().is_empty() || s.title.chars().count() > 55 {
+            return Err(at("title: 1 to 55 characters"));
+        }
+        if s.base_plans.is_empty() {
+            return Err(at("base_plans: at least one"));
+        }
+        let mut plans = std::collections::BTreeSet::new();
+        for p in &s.base_plans {
+            let ok_id = !p.base_plan_id.is_empty()
+                && p.base_plan_id.len() <= 63
+                && p.base_plan_id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok_id || !plans.insert(p.base_plan_id.as_str()) {
+                return Err(at(&format!(
+                    "base_plans: {:?} must be unique, 1 to 63 of a-z, 0-9 and -",
+                    p.base_plan_id
+                )));
+            }
+            if !p.billing_period.starts_with('P') || p.billing_period.len() < 3 {
+                return Err(at("billing_period: an ISO 8601 period such as P1M"));
+            }
+            if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(at("currency: an ISO 4217 code such as USD"));
+            }
+            if p.price_micros <= 0 {
+                return Err(at("price_micros: must be above zero"));
+            }
         }
     }
     let package = app.package.as_str();
@@ -444,7 +511,9 @@ pub async fn push(
         }
         changes.push(change);
     }
-    if apply && !writes.is_empty() {
+    let (sub_changes, sub_writes) = subscription_changes(app, &file.subscriptions).await?;
+    changes.extend(sub_changes);
+    if apply && (!writes.is_empty() || !sub_writes.is_empty()) {
         for chunk in writes.chunks(BATCH) {
             let request = InappproductsBatchUpdateRequest {
                 requests: Some(
@@ -465,6 +534,9 @@ pub async fn push(
                 .batch_update_inapp_products(package, &request)
                 .await?;
         }
+        for chunk in sub_writes.chunks(BATCH) {
+            write_subscriptions(app, chunk).await?;
+        }
         sync(state, app).await?;
     }
     Ok(changes)
@@ -472,36 +544,15 @@ pub async fn push(
 
 /// The product as `spec` wants it, its regional prices converted by Google.
 async fn desired(app: &App, spec: &OneTimeSpec) -> Result<InAppProduct, ApiError> {
-    let base = Money {
-        currency_code: Some(spec.currency.clone()),
-        units: Some(playbill_google::wire::Int64(spec.price_micros / 1_000_000)),
-        nanos: Some(i32::try_from((spec.price_micros % 1_000_000) * 1_000).unwrap_or(0)),
-    };
-    let converted = app
-        .play
-        .convert_region_prices(
-            app.package.as_str(),
-            &ConvertRegionPricesRequest {
-                price: Some(base),
-                product_tax_category_code: None,
-            },
-        )
-        .await?;
-    let prices: BTreeMap<String, Price> = converted
-        .converted_region_prices
-        .unwrap_or_default()
+    let prices: BTreeMap<String, Price> = regional_prices(app, &spec.currency, spec.price_micros)
+        .await?
         .into_iter()
-        .filter_map(|(region, c)| {
-            let m = c.price?;
-            let micros =
-                m.units.map_or(0, |u| u.0) * 1_000_000 + i64::from(m.nanos.unwrap_or(0)) / 1_000;
-            Some((
-                region,
-                Price {
-                    currency: m.currency_code,
-                    price_micros: Some(playbill_google::wire::Int64(micros)),
-                },
-            ))
+        .map(|(region, m)| {
+            let price = Price {
+                price_micros: Some(playbill_google::wire::Int64(micros_of(&m))),
+                currency: m.currency_code,
+            };
+            (region, price)
         })
         .collect();
     Ok(InAppProduct {
@@ -531,8 +582,246 @@ async fn desired(app: &App, spec: &OneTimeSpec) -> Result<InAppProduct, ApiError
     })
 }
 
+/// The regions version prices are given for (Google's current one).
+const REGIONS_VERSION: &str = "2022/02";
+
+/// `micros` of `currency` in every region Play sells in, converted by Google.
+async fn regional_prices(
+    app: &App,
+    currency: &str,
+    micros: i64,
+) -> Result<BTreeMap<String, Money>, ApiError> {
+    let base = Money {
+        currency_code: Some(currency.to_owned()),
+        units: Some(playbill_google::wire::Int64(micros / 1_000_000)),
+        nanos: Some(i32::try_from((micros % 1_000_000) * 1_000).unwrap_or(0)),
+    };
+    let request = ConvertRegionPricesRequest {
+        price: Some(base),
+        product_tax_category_code: None,
+    };
+    let converted = app
+        .play
+        .convert_region_prices(app.package.as_str(), &request)
+        .await?;
+    Ok(converted
+        .converted_region_prices
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(region, c)| Some((region, c.price?)))
+        .collect())
+}
+
+fn micros_of(m: &Money) -> i64 {
+    m.units.map_or(0, |u| u.0) * 1_000_000 + i64::from(m.nanos.unwrap_or(0)) / 1_000
+}
+
+/// Writes subscriptions (listings and base plans), then puts their new (draft) base plans on
+/// sale.
+async fn write_subscriptions(app: &App, subs: &[Subscription]) -> Result<(), ApiError> {
+    let package = app.package.as_str();
+    let request = BatchUpdateSubscriptionsRequest {
+        requests: Some(
+            subs.iter()
+                .map(|s| UpdateSubscriptionRequest {
+                    allow_missing: Some(true),
+                    latency_tolerance: Some(LatencyTolerance::LatencyTolerant),
+                    regions_version: Some(RegionsVersion {
+                        version: Some(REGIONS_VERSION.into()),
+                    }),
+                    subscription: Some(s.clone()),
+                    update_mask: Some("listings,basePlans".into()),
+                })
+                .collect(),
+        ),
+    };
+    let written = app
+        .play
+        .batch_update_subscriptions(package, &request)
+        .await?;
+    for s in written.subscriptions.unwrap_or_default() {
+        let Some(id) = s.product_id.clone() else {
+            continue;
+        };
+        for plan in s.base_plans.iter().flatten() {
+            let Some(plan_id) = plan.base_plan_id.clone() else {
+                continue;
+            };
+            if plan.state == Some(BasePlanState::Draft) {
+                let request = ActivateBasePlanRequest {
+                    base_plan_id: Some(plan_id.clone()),
+                    latency_tolerance: Some(LatencyTolerance::LatencyTolerant),
+                    package_name: Some(package.to_owned()),
+                    product_id: Some(id.clone()),
+                };
+                app.play
+                    .activate_base_plan(package, &id, &plan_id, &request)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A base plan's regional prices, comparable.
+fn price_key(c: &[RegionalBasePlanConfig]) -> Vec<(Option<String>, Option<i64>, Option<String>)> {
+    let mut k: Vec<_> = c
+        .iter()
+        .map(|c| {
+            (
+                c.region_code.clone(),
+                c.price.as_ref().map(micros_of),
+                c.price.as_ref().and_then(|m| m.currency_code.clone()),
+            )
+        })
+        .collect();
+    k.sort();
+    k
+}
+
+/// Each subscription of the file against Google's: the change, and what to write.
+async fn subscription_changes(
+    app: &App,
+    specs: &[SubscriptionSpec],
+) -> Result<(Vec<PushChange>, Vec<Subscription>), ApiError> {
+    if specs.is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let package = app.package.as_str();
+    let mut current: BTreeMap<String, Subscription> = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = app
+            .play
+            .list_subscriptions(package, token.as_deref())
+            .await?;
+        for s in page.subscriptions.unwrap_or_default() {
+            if let Some(id) = s.product_id.clone() {
+                current.insert(id, s);
+            }
+        }
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut changes = Vec::new();
+    let mut writes = Vec::new();
+    for spec in specs {
+        let now = current.get(&spec.product_id);
+        let mut wanted = now.cloned().unwrap_or_else(|| Subscription {
+            product_id: Some(spec.product_id.clone()),
+            package_name: Some(package.to_owned()),
+            ..Subscription::default()
+        });
+        let mut fields = Vec::new();
+        let listing = SubscriptionListing {
+            language_code: Some(spec.language.clone()),
+            title: Some(spec.title.clone()),
+            description: Some(spec.description.clone()),
+            ..SubscriptionListing::default()
+        };
+        let mut listings = wanted.listings.take().unwrap_or_default();
+        let same_language =
+            |l: &SubscriptionListing| l.language_code.as_deref() == Some(spec.language.as_str());
+        match listings.iter_mut().find(|l| same_language(l)) {
+            Some(l)
+                if l.title == listing.title
+                    && l.description.clone().unwrap_or_default() == spec.description => {}
+            Some(l) => {
+                *l = listing;
+                fields.push("listing".to_owned());
+            }
+            None => {
+                listings.push(listing);
+                fields.push("listing".to_owned());
+            }
+        }
+        wanted.listings = Some(listings);
+        let mut plans = wanted.base_plans.take().unwrap_or_default();
+        for p in &spec.base_plans {
+            let regional: Vec<RegionalBasePlanConfig> =
+                regional_prices(app, &p.currency, p.price_micros)
+                    .await?
+                    .into_iter()
+                    .map(|(region, price)| RegionalBasePlanConfig {
+                        new_subscriber_availability: Some(true),
+                        price: Some(price),
+                        region_code: Some(region),
+                    })
+                    .collect();
+            let existing = plans
+                .iter_mut()
+                .find(|b| b.base_plan_id.as_deref() == Some(p.base_plan_id.as_str()));
+            match existing {
+                Some(b) => {
+                    let period = b
+                        .auto_renewing_base_plan_type
+                        .as_ref()
+                        .and_then(|t| t.billing_period_duration.clone())
+                        .or_else(|| {
+                            b.prepaid_base_plan_type
+                                .as_ref()
+                                .and_then(|t| t.billing_period_duration.clone())
+                        });
+                    if period.as_deref() != Some(p.billing_period.as_str())
+                        || b.prepaid_base_plan_type.is_some() != p.prepaid
+                    {
+                        return Err(ApiError::BadRequest(format!(
+                            "subscriptions ({}): base plan {:?}: its billing period and type cannot change at Google; add a new base plan",
+                            spec.product_id, p.base_plan_id
+                        )));
+                    }
+                    if price_key(b.regional_configs.as_deref().unwrap_or_default())
+                        != price_key(&regional)
+                    {
+                        b.regional_configs = Some(regional);
+                        fields.push(format!("price:{}", p.base_plan_id));
+                    }
+                }
+                None => {
+                    let mut b = BasePlan {
+                        base_plan_id: Some(p.base_plan_id.clone()),
+                        regional_configs: Some(regional),
+                        ..BasePlan::default()
+                    };
+                    let period = Some(p.billing_period.clone());
+                    if p.prepaid {
+                        b.prepaid_base_plan_type = Some(PrepaidBasePlanType {
+                            billing_period_duration: period,
+                            ..PrepaidBasePlanType::default()
+                        });
+                    } else {
+                        b.auto_renewing_base_plan_type = Some(AutoRenewingBasePlanType {
+                            billing_period_duration: period,
+                            ..AutoRenewingBasePlanType::default()
+                        });
+                    }
+                    plans.push(b);
+                    fields.push(format!("base_plan:{}", p.base_plan_id));
+                }
+            }
+        }
+        wanted.base_plans = Some(plans);
+        let action = match (now, fields.is_empty()) {
+            (None, _) => "create",
+            (Some(_), true) => "unchanged",
+            (Some(_), false) => "update",
+        };
+        if action != "unchanged" {
+            writes.push(wanted);
+        }
+        changes.push(PushChange {
+            product_id: spec.product_id.clone(),
+            action,
+            fields: if action == "create" { vec![] } else { fields },
+        });
+    }
+    Ok((changes, writes))
+}
+
 /// The fields in which Google's product differs from the wanted one.
-fn differences(now: &InAppProduct, wanted: &InAppProduct) -> Vec<&'static str> {
+fn differences(now: &InAppProduct, wanted: &InAppProduct) -> Vec<String> {
     let listing = |p: &InAppProduct| {
         p.listings
             .as_ref()
@@ -556,7 +845,7 @@ fn differences(now: &InAppProduct, wanted: &InAppProduct) -> Vec<&'static str> {
     if now.prices.clone().unwrap_or_default() != wanted.prices.clone().unwrap_or_default() {
         out.push("prices");
     }
-    out
+    out.into_iter().map(str::to_owned).collect()
 }
 
 #[cfg(test)]

@@ -258,3 +258,96 @@ api_test!(a_catalog_file_is_diffed_then_applied, |app| {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 });
+
+api_test!(subscriptions_and_base_plans_are_pushed_from_a_file, |app| {
+    let push = |apply: bool, file: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                &app.api,
+                Method::POST,
+                &format!("/v1/apps/{PKG}/catalog:push?apply={apply}"),
+                Some(ADMIN_KEY),
+                Some(file),
+            )
+            .await
+        }
+    };
+    let file = json!({"subscriptions": [
+        {"product_id": "premium", "title": "Premium", "base_plans": [
+            {"base_plan_id": "monthly", "billing_period": "P1M", "currency": "USD", "price_micros": 6_990_000},
+            {"base_plan_id": "yearly", "billing_period": "P1Y", "currency": "USD", "price_micros": 59_990_000},
+        ]},
+        {"product_id": "vip", "title": "VIP", "base_plans": [
+            {"base_plan_id": "weekly", "billing_period": "P1W", "currency": "USD", "price_micros": 1_990_000},
+        ]},
+    ]});
+    let r = push(false, file.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let changes = r.body["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["product_id"], "premium");
+    assert_eq!(changes[0]["action"], "update");
+    let fields: Vec<&str> = changes[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"price:monthly") && fields.contains(&"base_plan:yearly"),
+        "{fields:?}"
+    );
+    assert_eq!(changes[1]["action"], "create");
+
+    let r = push(true, file.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let us = catalog(&app, "?region=US").await;
+    assert_eq!(ids(&us["subscriptions"]), ["premium", "vip"], "{us}");
+    let premium = us["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["product_id"] == "premium")
+        .unwrap()
+        .clone();
+    let plans: Vec<(String, i64)> = premium["base_plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["base_plan_id"].as_str().unwrap().to_owned(),
+                b["price"]["micros"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        plans,
+        [
+            ("monthly".to_owned(), 6_990_000),
+            ("yearly".to_owned(), 59_990_000)
+        ],
+        "both on sale: {premium}"
+    );
+    let r = push(false, file).await;
+    let actions: Vec<&str> = r.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["unchanged", "unchanged"], "{}", r.body);
+
+    // A base plan's billing period cannot change at Google: refused before anything is written.
+    let r = push(true, json!({"subscriptions": [{"product_id": "premium", "title": "Premium", "base_plans": [
+        {"base_plan_id": "monthly", "billing_period": "P3M", "currency": "USD", "price_micros": 1}]}]})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("billing period"),
+        "{}",
+        r.body
+    );
+});
