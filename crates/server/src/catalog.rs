@@ -34,22 +34,15 @@ pub async fn sync(state: &AppState, app: &App) -> Result<CatalogChange, ApiError
     let package = app.package.as_str();
     let play = &app.play;
     let mut items = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = play.list_inapp_products(package, token.as_deref()).await?;
-        for p in page.inappproduct.unwrap_or_default() {
-            let Some(sku) = p.sku.clone() else { continue };
-            items.push(CatalogItem {
-                item_id: format!("inapp:{sku}"),
-                kind: "inapp".into(),
-                body: json_of(&p)?,
-            });
-        }
-        token = page.token_pagination.and_then(|t| t.next_page_token);
-        if token.is_none() {
-            break;
-        }
+    for p in every_inapp_product(app).await? {
+        let Some(sku) = p.sku.clone() else { continue };
+        items.push(CatalogItem {
+            item_id: format!("inapp:{sku}"),
+            kind: "inapp".into(),
+            body: json_of(&p)?,
+        });
     }
+    let mut token: Option<String> = None;
     loop {
         let page = play
             .list_onetime_products(package, token.as_deref())
@@ -70,23 +63,16 @@ pub async fn sync(state: &AppState, app: &App) -> Result<CatalogChange, ApiError
         }
     }
     let mut subscriptions = Vec::new();
-    loop {
-        let page = play.list_subscriptions(package, token.as_deref()).await?;
-        for s in page.subscriptions.unwrap_or_default() {
-            let Some(id) = s.product_id.clone() else {
-                continue;
-            };
-            items.push(CatalogItem {
-                item_id: format!("subscription:{id}"),
-                kind: "subscription".into(),
-                body: json_of(&s)?,
-            });
-            subscriptions.push(id);
-        }
-        token = page.next_page_token;
-        if token.is_none() {
-            break;
-        }
+    for s in every_subscription(app).await? {
+        let Some(id) = s.product_id.clone() else {
+            continue;
+        };
+        items.push(CatalogItem {
+            item_id: format!("subscription:{id}"),
+            kind: "subscription".into(),
+            body: json_of(&s)?,
+        });
+        subscriptions.push(id);
     }
     for id in subscriptions {
         loop {
@@ -122,6 +108,40 @@ pub async fn sync(state: &AppState, app: &App) -> Result<CatalogChange, ApiError
         "catalog synced"
     );
     Ok(change)
+}
+
+/// Every in-app product of the app at Google (all pages).
+async fn every_inapp_product(app: &App) -> Result<Vec<InAppProduct>, ApiError> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = app
+            .play
+            .list_inapp_products(app.package.as_str(), token.as_deref())
+            .await?;
+        all.extend(page.inappproduct.unwrap_or_default());
+        token = page.token_pagination.and_then(|t| t.next_page_token);
+        if token.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+/// Every subscription of the app at Google, with its base plans (all pages).
+async fn every_subscription(app: &App) -> Result<Vec<Subscription>, ApiError> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = app
+            .play
+            .list_subscriptions(app.package.as_str(), token.as_deref())
+            .await?;
+        all.extend(page.subscriptions.unwrap_or_default());
+        token = page.next_page_token;
+        if token.is_none() {
+            return Ok(all);
+        }
+    }
 }
 
 /// A `Money` as `{"currency", "micros"}`.
@@ -464,23 +484,11 @@ pub async fn push(
         }
     }
     let package = app.package.as_str();
-    let mut current: BTreeMap<String, InAppProduct> = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = app
-            .play
-            .list_inapp_products(package, token.as_deref())
-            .await?;
-        for p in page.inappproduct.unwrap_or_default() {
-            if let Some(sku) = p.sku.clone() {
-                current.insert(sku, p);
-            }
-        }
-        token = page.token_pagination.and_then(|t| t.next_page_token);
-        if token.is_none() {
-            break;
-        }
-    }
+    let current: BTreeMap<String, InAppProduct> = every_inapp_product(app)
+        .await?
+        .into_iter()
+        .filter_map(|p| Some((p.sku.clone()?, p)))
+        .collect();
     let mut changes = Vec::new();
     let mut writes = Vec::new();
     for (n, spec) in file.one_time_products.iter().enumerate() {
@@ -688,23 +696,11 @@ async fn subscription_changes(
         return Ok((vec![], vec![]));
     }
     let package = app.package.as_str();
-    let mut current: BTreeMap<String, Subscription> = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = app
-            .play
-            .list_subscriptions(package, token.as_deref())
-            .await?;
-        for s in page.subscriptions.unwrap_or_default() {
-            if let Some(id) = s.product_id.clone() {
-                current.insert(id, s);
-            }
-        }
-        token = page.next_page_token;
-        if token.is_none() {
-            break;
-        }
-    }
+    let current: BTreeMap<String, Subscription> = every_subscription(app)
+        .await?
+        .into_iter()
+        .filter_map(|s| Some((s.product_id.clone()?, s)))
+        .collect();
     let mut changes = Vec::new();
     let mut writes = Vec::new();
     for spec in specs {
