@@ -440,7 +440,7 @@ pub async fn push(
         if p.title.trim().is_empty() || p.title.chars().count() > 55 {
             return Err(at("title: 1 to 55 characters"));
         }
-        if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !crate::is_code(&p.currency, 3) {
             return Err(at("currency: an ISO 4217 code such as USD"));
         }
         if p.price_micros <= 0 {
@@ -475,7 +475,7 @@ pub async fn push(
             if !p.billing_period.starts_with('P') || p.billing_period.len() < 3 {
                 return Err(at("billing_period: an ISO 8601 period such as P1M"));
             }
-            if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            if !crate::is_code(&p.currency, 3) {
                 return Err(at("currency: an ISO 4217 code such as USD"));
             }
             if p.price_micros <= 0 {

@@ -122,10 +122,10 @@ pub async fn accept(state: &AppState, app: &App, body: &TransactionBody) -> Resu
             )))
         };
     }
-    if body.currency.len() != 3 || !body.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !crate::is_code(&body.currency, 3) {
         return Err(bad("currency: an ISO 4217 code such as USD"));
     }
-    if body.region_code.len() != 2 || !body.region_code.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !crate::is_code(&body.region_code, 2) {
         return Err(bad("region_code: an ISO 3166-1 alpha-2 code such as US"));
     }
     if body.pre_tax_amount_micros < 0 || body.tax_amount_micros < 0 {

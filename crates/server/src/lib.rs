@@ -35,6 +35,12 @@ pub mod startup;
 pub mod state;
 pub mod verification;
 
+/// Whether `s` is a code of `len` capital letters: an ISO 4217 currency (3), an ISO 3166-1
+/// region (2).
+pub(crate) fn is_code(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 pub use clock::Clock;
 pub use config::Settings;
 pub use error::ApiError;

@@ -60,7 +60,7 @@ async fn show(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if let Some(r) = &q.region
-        && (r.len() != 2 || !r.bytes().all(|b| b.is_ascii_uppercase()))
+        && !crate::is_code(r, 2)
     {
         return Err(ApiError::BadRequest(format!(
             "region: an ISO 3166-1 alpha-2 code such as US, not {r:?}"
