@@ -108,10 +108,10 @@ pub fn needs_refresh(p: &Holding, now: i64) -> bool {
 }
 
 /// The entitlements among `held` that give access at `now` ([`grants_at`]), in their order.
-pub fn granted(held: Vec<(Entitlement, Holding)>, now: i64) -> Vec<Entitlement> {
-    held.into_iter()
+pub fn granted(held: &[(Entitlement, Holding)], now: i64) -> Vec<Entitlement> {
+    held.iter()
         .filter(|(e, p)| grants_at(e, p, now))
-        .map(|(e, _)| e)
+        .map(|(e, _)| e.clone())
         .collect()
 }
 
@@ -188,13 +188,14 @@ pub struct Rights {
 
 impl Held {
     /// What of it gives access at `now` ([`granted`], [`Grant::gives_access`]).
-    pub fn rights(self, now: i64) -> Rights {
+    pub fn rights(&self, now: i64) -> Rights {
         Rights {
-            play: granted(self.play, now),
+            play: granted(&self.play, now),
             grants: self
                 .grants
-                .into_iter()
+                .iter()
                 .filter(|g| g.gives_access(now))
+                .cloned()
                 .collect(),
         }
     }

@@ -22,10 +22,81 @@ pub fn parse_time(field: &str, s: &str) -> Result<i64, GoogleError> {
 
 /// Formats epoch milliseconds as a `google-datetime` (RFC 3339, UTC, milliseconds).
 pub fn format_time(ms: i64) -> String {
+    time_text(ms).as_str().to_owned()
+}
+
+/// A `google-datetime` (`YYYY-MM-DDTHH:MM:SS.mmmZ`) held on the stack: API answers write
+/// many of them, and this is [`format_time`] without the allocation or the formatter.
+#[derive(Clone, Copy)]
+pub struct TimeText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl TimeText {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Display for TimeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for TimeText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Epoch milliseconds as a [`TimeText`]; out of `time`'s range reads as the epoch.
+pub fn time_text(ms: i64) -> TimeText {
     let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let ms_part = t.millisecond();
-    format!(
+    let mut out = TimeText {
+        buf: [0; 32],
+        len: 0,
+    };
+    let year = t.year();
+    let Ok(year4) = u32::try_from(year) else {
+        return written(&mut out, t);
+    };
+    if year4 > 9999 {
+        return written(&mut out, t);
+    }
+    let fields: [(u32, usize, u8); 7] = [
+        (year4, 4, b'-'),
+        (u32::from(u8::from(t.month())), 2, b'-'),
+        (u32::from(t.day()), 2, b'T'),
+        (u32::from(t.hour()), 2, b':'),
+        (u32::from(t.minute()), 2, b':'),
+        (u32::from(t.second()), 2, b'.'),
+        (u32::from(t.millisecond()), 3, b'Z'),
+    ];
+    let mut at = 0;
+    for (value, width, sep) in fields {
+        let mut v = value;
+        for i in (0..width).rev() {
+            out.buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.buf[at + width] = sep;
+        at += width + 1;
+    }
+    out.len = at;
+    out
+}
+
+/// The general path (years before 0): through the formatter, still without allocating.
+fn written(out: &mut TimeText, t: OffsetDateTime) -> TimeText {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut out.buf[..]);
+    // 32 bytes hold any year `time` represents (at most 6 digits and a sign).
+    let _ = write!(
+        cursor,
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         t.year(),
         u8::from(t.month()),
@@ -33,8 +104,10 @@ pub fn format_time(ms: i64) -> String {
         t.hour(),
         t.minute(),
         t.second(),
-        ms_part
-    )
+        t.millisecond()
+    );
+    out.len = cursor.position() as usize;
+    *out
 }
 
 fn product_id(field: &str, s: Option<&String>) -> Result<ProductId, GoogleError> {
@@ -157,6 +230,32 @@ mod tests {
         let ms = parse_time("t", "2022-04-22T18:39:58.270Z").unwrap();
         assert_eq!(ms, 1_650_652_798_270);
         assert_eq!(format_time(ms), "2022-04-22T18:39:58.270Z");
+        // The digit writer agrees with the formatter, edges included.
+        for ms in [
+            0,
+            1,
+            -1,
+            999,
+            86_399_999,
+            951_782_400_000,
+            253_402_300_799_999,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            -100_000_000_000_000,
+        ] {
+            let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();
+            let mut slow = TimeText {
+                buf: [0; 32],
+                len: 0,
+            };
+            assert_eq!(
+                time_text(ms).as_str(),
+                written(&mut slow, t).as_str(),
+                "{ms}"
+            );
+        }
+        assert_eq!(format_time(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format_time(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
         assert_eq!(
             parse_time("t", "2022-04-22T18:39:58Z").unwrap(),
             1_650_652_798_000

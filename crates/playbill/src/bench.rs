@@ -816,8 +816,10 @@ async fn measure(
 
     progress(backend, "raw single-row upserts");
     let store = playbill_store::Store::connect(url).await?;
-    let pool = store.writer_pool().clone();
-    let (raw_upserts, raw_secs) = raw_upserts(&pool, secs).await?;
+    let raw = raw_upserts(store.writer_pool(), secs).await;
+    // Closed at once: its cache listener would outlive the scratch database.
+    store.close().await;
+    let (raw_upserts, raw_secs) = raw?;
 
     // (a) Push throughput: keep a backlog of notifications, count what gets processed.
     progress(backend, "(a) notifications by push");
@@ -890,7 +892,7 @@ async fn measure(
                 CAST(COALESCE(SUM(processed_at - received_at), 0) AS BIGINT) AS ms
          FROM rtdn_messages WHERE state = 'done'",
     )
-    .fetch_one(&pool)
+    .fetch_one(rig.state.store.writer_pool())
     .await?;
     let rows_done: i64 = row.try_get("n")?;
     let server_ms_total: i64 = row.try_get("ms")?;
@@ -950,7 +952,6 @@ async fn measure(
     // The sandbox logs Google's routes only (not its control API): any call counted here
     // is one the server made while serving the reads.
     let google_calls_during_reads = rig.google_calls().await?.0 - calls0;
-    pool.close().await;
 
     Ok(Report {
         backend,

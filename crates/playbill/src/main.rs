@@ -24,6 +24,9 @@ use playbill_server::config::{ApiKeySetting, AppSetting, KeyRole, ReportsSetting
 use playbill_server::{Application, Settings};
 use tokio::sync::watch;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEMO_PACKAGE: &str = "com.example.playbill.demo";
 const DEMO_API_KEY: &str = "playbill-demo-key";
 /// The demo's operator key (grants, refund reviews, quarantine).

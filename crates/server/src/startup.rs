@@ -140,7 +140,7 @@ impl Application {
             }
             None => None,
         };
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             store: store.clone(),
             apps: Arc::new(apps),
             api_keys: Arc::new(settings.api_keys.clone()),
@@ -148,7 +148,7 @@ impl Application {
             rtdn,
             metrics: Default::default(),
             reports,
-        };
+        });
         let jobs = (
             state.clone(),
             crate::jobs::Intervals {

@@ -28,8 +28,24 @@ pub struct Rtdn {
     pub verifier: crate::oidc::PushVerifier,
 }
 
+/// Shared by every request: cloning it (once per request, by axum) copies one pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub apps: Arc<HashMap<String, Arc<App>>>,
     pub api_keys: Arc<Vec<ApiKeySetting>>,
@@ -40,7 +56,7 @@ pub struct AppState {
     pub reports: Option<Arc<crate::reports::ReportsBucket>>,
 }
 
-impl AppState {
+impl Shared {
     pub fn app(&self, package: &str) -> Result<Arc<App>, ApiError> {
         self.apps.get(package).cloned().ok_or_else(|| {
             ApiError::NotFound(format!("app {package:?} is not configured on this server"))

@@ -72,7 +72,10 @@ pub(crate) fn for_sqlite_file(path: &std::path::Path) -> Option<Arc<HeldCache>> 
 
 #[derive(Default)]
 struct Inner {
-    users: HashMap<(String, String), Held>,
+    /// Package → user → holdings: looked up by `&str`, with no key to allocate.
+    users: HashMap<String, HashMap<String, Held>>,
+    /// Users cached, over all packages.
+    len: usize,
     /// Moves at every eviction: a read that began before it must not fill the cache.
     epoch: u64,
 }
@@ -88,8 +91,8 @@ impl HeldCache {
         if !self.live.load(Ordering::Acquire) {
             return (None, inner.epoch);
         }
-        let key = (package.to_owned(), user.to_owned());
-        (inner.users.get(&key).cloned(), inner.epoch)
+        let held = inner.users.get(package).and_then(|u| u.get(user)).cloned();
+        (held, inner.epoch)
     }
 
     /// Keeps a database read begun at `epoch`, unless something was evicted since.
@@ -98,12 +101,17 @@ impl HeldCache {
         if !self.live.load(Ordering::Acquire) || inner.epoch != epoch {
             return;
         }
-        if inner.users.len() >= MAX_USERS {
+        if inner.len >= MAX_USERS {
             inner.users.clear();
+            inner.len = 0;
         }
-        inner
-            .users
-            .insert((package.to_owned(), user.to_owned()), held);
+        let users = match inner.users.get_mut(package) {
+            Some(users) => users,
+            None => inner.users.entry(package.to_owned()).or_default(),
+        };
+        if users.insert(user.to_owned(), held).is_none() {
+            inner.len += 1;
+        }
     }
 
     /// The store is closed: nothing is cached any more, and the listener stops when its
@@ -117,13 +125,18 @@ impl HeldCache {
     pub(crate) fn evict(&self, package: &str, user: &str) {
         let mut inner = self.inner();
         inner.epoch += 1;
-        inner.users.remove(&(package.to_owned(), user.to_owned()));
+        if let Some(users) = inner.users.get_mut(package)
+            && users.remove(user).is_some()
+        {
+            inner.len -= 1;
+        }
     }
 
     fn clear(&self) {
         let mut inner = self.inner();
         inner.epoch += 1;
         inner.users.clear();
+        inner.len = 0;
     }
 
     /// Listens for invalidations until the process ends, reconnecting as needed.

@@ -1,5 +1,7 @@
 //! Entitlements: written with their purchase, read per user.
 
+use std::sync::Arc;
+
 use playbill_core::{
     Entitlement, EntitlementState, Held, Holding, ProductId, ProductKind, PurchaseRecord,
     PurchaseState, PurchaseToken, Source, granted,
@@ -58,16 +60,16 @@ impl Store {
         &self,
         package: &str,
         user_id: &str,
-    ) -> Result<Held, StoreError> {
+    ) -> Result<Arc<Held>, StoreError> {
         let Some(cache) = &self.cache else {
-            return self.held_from_database(package, user_id).await;
+            return Ok(Arc::new(self.held_from_database(package, user_id).await?));
         };
         let (cached, epoch) = cache.get(package, user_id);
         if let Some(held) = cached {
-            return Ok(held.as_ref().clone());
+            return Ok(held);
         }
-        let held = self.held_from_database(package, user_id).await?;
-        cache.fill(package, user_id, std::sync::Arc::new(held.clone()), epoch);
+        let held = Arc::new(self.held_from_database(package, user_id).await?);
+        cache.fill(package, user_id, Arc::clone(&held), epoch);
         Ok(held)
     }
 
@@ -102,7 +104,7 @@ impl Store {
         now: i64,
     ) -> Result<Vec<Entitlement>, StoreError> {
         Ok(granted(
-            self.held_entitlements(package, user_id).await?.play,
+            &self.held_entitlements(package, user_id).await?.play,
             now,
         ))
     }

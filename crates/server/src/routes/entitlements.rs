@@ -1,10 +1,11 @@
 //! `GET /v1/apps/{package}/users/{user_id}/entitlements`: what the user may use right now.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use playbill_core::UserId;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::views;
 use crate::auth::AppKey;
@@ -19,16 +20,24 @@ pub fn router() -> Router<AppState> {
     )
 }
 
+/// The answer: built from borrowed values and written once.
+#[derive(Serialize)]
+struct Body<'a> {
+    user_id: &'a str,
+    entitlements: Vec<views::Right<'a>>,
+}
+
 async fn entitlements(
     _caller: AppKey,
     State(state): State<AppState>,
     Path((package, user_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let app = state.app(&package)?;
     let user = UserId::parse(user_id).map_err(|e| ApiError::BadRequest(format!("user_id: {e}")))?;
     let list = verification::current_entitlements(&state, &app, &user).await?;
-    Ok(Json(json!({
-        "user_id": user.as_str(),
-        "entitlements": views::rights(&list),
-    })))
+    Ok(Json(Body {
+        user_id: user.as_str(),
+        entitlements: views::rights(&list),
+    })
+    .into_response())
 }

@@ -1,7 +1,8 @@
 //! JSON shapes of the API's answers. Times are RFC 3339 (UTC) or null.
 
 use playbill_core::{Entitlement, Grant, PurchaseRecord};
-use playbill_google::observe::format_time;
+use playbill_google::observe::{TimeText, format_time, time_text};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 pub fn purchase(r: &PurchaseRecord) -> Value {
@@ -22,8 +23,25 @@ pub fn purchase(r: &PurchaseRecord) -> Value {
     })
 }
 
+/// One entry of a user's entitlements list: a Play entitlement or a grant, with the same
+/// fields (a grant has no product and says its `grant_id`). Written straight from the stored
+/// values: this is the hot read.
+#[derive(Serialize)]
+pub struct Right<'a> {
+    entitlement: &'a str,
+    product_id: Option<&'a str>,
+    source: &'a str,
+    state: &'a str,
+    expires_at: Option<TimeText>,
+    auto_renewing: bool,
+    quantity: i64,
+    test_purchase: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grant_id: Option<&'a str>,
+}
+
 /// Every right a user has now, Play's and granted ones, in one list (each says its source).
-pub fn rights(r: &playbill_core::Rights) -> Vec<Value> {
+pub fn rights(r: &playbill_core::Rights) -> Vec<Right<'_>> {
     r.play
         .iter()
         .map(entitlement)
@@ -31,19 +49,19 @@ pub fn rights(r: &playbill_core::Rights) -> Vec<Value> {
         .collect()
 }
 
-/// A grant as an entry of the entitlements list: the same fields as a Play entitlement's.
-fn grant_right(g: &Grant) -> Value {
-    json!({
-        "entitlement": g.entitlement,
-        "product_id": null,
-        "source": g.source,
-        "state": "active",
-        "expires_at": g.expires_at.map(format_time),
-        "auto_renewing": false,
-        "quantity": 1,
-        "test_purchase": false,
-        "grant_id": g.grant_id,
-    })
+/// A grant as an entry of the entitlements list.
+fn grant_right(g: &Grant) -> Right<'_> {
+    Right {
+        entitlement: &g.entitlement,
+        product_id: None,
+        source: &g.source,
+        state: "active",
+        expires_at: g.expires_at.map(time_text),
+        auto_renewing: false,
+        quantity: 1,
+        test_purchase: false,
+        grant_id: Some(&g.grant_id),
+    }
 }
 
 /// A grant as operators see it.
@@ -59,15 +77,16 @@ pub fn grant(g: &Grant) -> Value {
     })
 }
 
-pub fn entitlement(e: &Entitlement) -> Value {
-    json!({
-        "entitlement": e.name,
-        "product_id": e.product_id.as_str(),
-        "source": e.source.as_str(),
-        "state": e.state.as_str(),
-        "expires_at": e.expires_at.map(format_time),
-        "auto_renewing": e.auto_renewing,
-        "quantity": e.quantity,
-        "test_purchase": e.test_purchase,
-    })
+fn entitlement(e: &Entitlement) -> Right<'_> {
+    Right {
+        entitlement: &e.name,
+        product_id: Some(e.product_id.as_str()),
+        source: e.source.as_str(),
+        state: e.state.as_str(),
+        expires_at: e.expires_at.map(time_text),
+        auto_renewing: e.auto_renewing,
+        quantity: e.quantity,
+        test_purchase: e.test_purchase,
+        grant_id: None,
+    }
 }
