@@ -21,7 +21,7 @@ use crate::StoreError;
 
 /// The channel of invalidations; the payload is `package\nuser`.
 pub(crate) const CHANNEL: &str = "playbill_entitlements";
-/// Users kept at most; the whole cache is dropped beyond (a simple bound).
+/// Users kept at most per app; the app's whole cache is dropped beyond (a simple bound).
 const MAX_USERS: usize = 100_000;
 
 pub(crate) type Held = Arc<playbill_core::Held>;
@@ -74,8 +74,6 @@ pub(crate) fn for_sqlite_file(path: &std::path::Path) -> Option<Arc<HeldCache>> 
 struct Inner {
     /// Package → user → holdings: looked up by `&str`, with no key to allocate.
     users: HashMap<String, HashMap<String, Held>>,
-    /// Users cached, over all packages.
-    len: usize,
     /// Moves at every eviction: a read that began before it must not fill the cache.
     epoch: u64,
 }
@@ -101,17 +99,14 @@ impl HeldCache {
         if !self.live.load(Ordering::Acquire) || inner.epoch != epoch {
             return;
         }
-        if inner.len >= MAX_USERS {
-            inner.users.clear();
-            inner.len = 0;
-        }
         let users = match inner.users.get_mut(package) {
             Some(users) => users,
             None => inner.users.entry(package.to_owned()).or_default(),
         };
-        if users.insert(user.to_owned(), held).is_none() {
-            inner.len += 1;
+        if users.len() >= MAX_USERS {
+            users.clear();
         }
+        users.insert(user.to_owned(), held);
     }
 
     /// The store is closed: nothing is cached any more, and the listener stops when its
@@ -125,10 +120,8 @@ impl HeldCache {
     pub(crate) fn evict(&self, package: &str, user: &str) {
         let mut inner = self.inner();
         inner.epoch += 1;
-        if let Some(users) = inner.users.get_mut(package)
-            && users.remove(user).is_some()
-        {
-            inner.len -= 1;
+        if let Some(users) = inner.users.get_mut(package) {
+            users.remove(user);
         }
     }
 
@@ -136,7 +129,6 @@ impl HeldCache {
         let mut inner = self.inner();
         inner.epoch += 1;
         inner.users.clear();
-        inner.len = 0;
     }
 
     /// Listens for invalidations until the process ends, reconnecting as needed.
