@@ -43,7 +43,7 @@ struct Queued {
     attempt: i32,
     /// Push: not before this wall time (backoff after a failed attempt).
     not_before: i64,
-    /// Push: when it was queued (the out-of-order switch holds messages briefly).
+    /// Push: when it was queued (the out-of-order switch holds a burst briefly).
     queued_at: i64,
     /// Push: the extra copy the duplicate switch adds.
     duplicate: bool,
@@ -61,7 +61,10 @@ impl Queued {
     }
 }
 
-/// How long the out-of-order switch holds push messages before delivering the newest first.
+/// The out-of-order switch holds a subscription's queue until nothing new has come for this
+/// long, then delivers the newest first: a burst is reordered as a whole however long it took
+/// to publish. A queue whose oldest message has waited ten times this goes anyway, so steady
+/// traffic is not held for ever.
 const REORDER_HOLD_MS: i64 = 300;
 
 struct SubState {
@@ -171,10 +174,14 @@ impl PubSub {
             let Some(endpoint) = s.push_endpoint().map(str::to_owned) else {
                 continue;
             };
-            while s.push_in_flight < max_outstanding {
-                let eligible = |q: &Queued| {
-                    q.not_before <= now && (!out_of_order || q.queued_at + REORDER_HOLD_MS <= now)
-                };
+            let held = out_of_order && {
+                let queued = s.queue.iter().map(|q| q.queued_at);
+                let (newest, oldest) = (queued.clone().max(), queued.min());
+                newest.is_some_and(|t| t + REORDER_HOLD_MS > now)
+                    && oldest.is_some_and(|t| t + 10 * REORDER_HOLD_MS > now)
+            };
+            while !held && s.push_in_flight < max_outstanding {
+                let eligible = |q: &Queued| q.not_before <= now;
                 let index = if out_of_order {
                     s.queue.iter().rposition(eligible)
                 } else {

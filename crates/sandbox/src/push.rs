@@ -115,7 +115,8 @@ pub struct DeliverySettings {
     /// Deliver every message twice.
     #[serde(default)]
     pub duplicate: bool,
-    /// Hold messages for a moment and deliver the newest first.
+    /// Hold each burst of messages until it has been quiet for a moment, then deliver the
+    /// newest first.
     #[serde(default)]
     pub out_of_order: bool,
     /// `iss` of push tokens.
